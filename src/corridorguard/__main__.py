@@ -1,0 +1,3 @@
+from corridorguard.cli import main
+
+main()

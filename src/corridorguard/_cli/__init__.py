@@ -1,0 +1,1 @@
+"""CLI nouns, one module each. Thin: parse, call the library, print."""

@@ -1,0 +1,71 @@
+"""The ``corridorguard`` command: ``corridorguard <noun> <verb>``.
+
+Thin: each noun lives in ``corridorguard._cli.<noun>`` and only parses, calls the library and
+prints. User errors (:class:`~corridorguard.errors.CorridorError`) print one clear line on stderr
+(or the JSON error shape with ``--json``) and exit non-zero; never a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer._click.core import Context as _Context
+from typer.core import TyperGroup
+
+from corridorguard import __version__
+from corridorguard._cli import demo as _demo
+from corridorguard._cli import scenario as _scenario
+from corridorguard._cli._common import print_error
+from corridorguard.errors import CorridorError
+
+__all__ = ["app", "main"]
+
+
+class _Root(TyperGroup):
+    """Root group that turns user errors into one line and an exit code."""
+
+    def parse_args(self, ctx: _Context, args: list[str]) -> list[str]:
+        ctx.meta["corridorguard.json"] = "--json" in args
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: _Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CorridorError as exc:
+            print_error(exc, as_json=bool(ctx.meta.get("corridorguard.json")))
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    name="corridorguard",
+    cls=_Root,
+    no_args_is_help=True,
+    add_completion=False,
+    help="Accountable protection planning for transport and infrastructure corridors.",
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"corridorguard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Accountable protection planning for transport and infrastructure corridors."""
+
+
+app.add_typer(_scenario.app, name="scenario")
+app.command("demo")(_demo.demo)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
