@@ -33,7 +33,7 @@ test-slow: venv
 	$(BIN)/pytest -m slow
 
 bench: venv
-	$(BIN)/python -m bench
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
