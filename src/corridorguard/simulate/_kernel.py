@@ -1,0 +1,278 @@
+"""The vectorised Monte Carlo kernel: one chunk of attacker-days for one or more plans.
+
+Random numbers come from named streams, one numpy ``Generator`` per (seed, chunk, stream name)
+(``SeedSequence(seed, spawn_key=(chunk, crc32(name)))``): the result of a chunk depends only on
+the seed and the chunk index (never on which worker ran it), and two plans simulated together
+read the *same* uniforms for the attacker, the attack duration, each unit name and each QRF base
+(common random numbers), so their paired differences have small variance.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from corridorguard.simulate.analytic import attack_distribution, sorted_deployments
+from corridorguard.simulate.model import (
+    AttackDuration,
+    DefencePlan,
+    FloatArray,
+    OpportunisticAttacker,
+    StrategicAttacker,
+)
+
+METRICS = (
+    "deterred",
+    "attacked",
+    "detected",
+    "interdicted",
+    "succeeded",
+    "harm",
+    "qrf_dispatched",
+    "response_min_sum",
+    "detect_min_sum",
+    "handoff",
+    "interdicted_onsite",
+    "interdicted_qrf",
+)
+M_INDEX = {m: i for i, m in enumerate(METRICS)}
+HIST_EDGES = np.arange(0.0, 721.0, 1.0)  # response-time histogram, 1-min bins to 12 h (+ overflow)
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledPlan:
+    """A plan and attacker reduced to the arrays the kernel needs (cheap to pickle)."""
+
+    name: str
+    cum: FloatArray
+    harm: FloatArray
+    dep_names: tuple[str, ...]
+    dep_cov: tuple[FloatArray, ...]
+    det: FloatArray
+    intr: FloatArray
+    delay: FloatArray
+    dep_force: NDArray[np.int64]
+    base_names: tuple[str, ...]
+    travel: FloatArray
+    dispatch: FloatArray
+    avail: FloatArray
+    qrf_q: FloatArray
+    base_force: NDArray[np.int64]
+    handoff: FloatArray
+    duration: AttackDuration
+    p_abstain: float
+    p_targets: FloatArray
+
+
+def compile_plan(
+    plan: DefencePlan,
+    attacker: StrategicAttacker | OpportunisticAttacker,
+    forces: list[str],
+) -> CompiledPlan:
+    """Reduce ``plan`` and ``attacker`` to arrays; ``forces`` indexes force names."""
+    p_abstain, p_targets = attack_distribution(plan, attacker)
+    cum = np.cumsum(np.concatenate([[p_abstain], p_targets]))
+    cum[-1] = 1.0
+    deps = sorted_deployments(plan.deployments)
+    fidx = {f: i for i, f in enumerate(forces)}
+    n = len(plan.targets)
+    bases = plan.qrf
+    handoff = np.array(
+        [[plan.handoff(d.unit.force, b.force) for b in bases] for d in deps], dtype=float
+    ).reshape(len(deps), len(bases))
+    return CompiledPlan(
+        name=plan.name,
+        cum=cum,
+        harm=plan.targets.harm,
+        dep_names=tuple(d.unit.name for d in deps),
+        dep_cov=tuple(d.coverage for d in deps),
+        det=np.array([d.unit.detection_prob for d in deps], dtype=float),
+        intr=np.array([d.unit.interdiction_prob for d in deps], dtype=float),
+        delay=np.array([d.unit.detection_delay_min for d in deps], dtype=float),
+        dep_force=np.array([fidx[d.unit.force] for d in deps], dtype=np.int64),
+        base_names=tuple(b.name for b in bases),
+        travel=np.array([b.travel_min for b in bases], dtype=float).reshape(len(bases), n),
+        dispatch=np.array([b.dispatch_delay_min for b in bases], dtype=float),
+        avail=np.array([b.availability for b in bases], dtype=float),
+        qrf_q=np.array([b.interdiction_prob for b in bases], dtype=float),
+        base_force=np.array([fidx[b.force] for b in bases], dtype=np.int64),
+        handoff=handoff,
+        duration=attacker.duration,
+        p_abstain=p_abstain,
+        p_targets=p_targets,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """Everything a worker needs: compiled plans, sizes and the seed."""
+
+    plans: tuple[CompiledPlan, ...]
+    n_days: int
+    chunk_size: int
+    seed: int
+    partial_harm: bool
+    n_targets: int
+    n_forces: int
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.n_days // self.chunk_size)
+
+
+@dataclass
+class ChunkStats:
+    """Sufficient statistics of one chunk (summed across chunks in chunk order)."""
+
+    n: int
+    s1: FloatArray  # (P, M) sums
+    within: FloatArray  # (P, M, M) sums of products within a plan
+    cross: FloatArray  # (M, P, P) sums of products across plans, metric by metric
+    hist: FloatArray  # (P, bins) response-time histogram
+    by_target: FloatArray  # (P, 3, T): attacks, interdicted, harm
+    by_force: FloatArray  # (P, 4, F): first detections, QRF dispatches, hand-offs out, in
+
+    def add(self, other: ChunkStats) -> ChunkStats:
+        return ChunkStats(
+            self.n + other.n,
+            self.s1 + other.s1,
+            self.within + other.within,
+            self.cross + other.cross,
+            self.hist + other.hist,
+            self.by_target + other.by_target,
+            self.by_force + other.by_force,
+        )
+
+
+def stream(seed: int, chunk: int, name: str) -> np.random.Generator:
+    """The generator of one named random stream of one chunk."""
+    key = (chunk, zlib.crc32(name.encode("utf-8")))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def run_chunk(job: Job, chunk: int) -> ChunkStats:
+    """Simulate chunk ``chunk`` of ``job`` for every plan with common random numbers."""
+    n = min(job.chunk_size, job.n_days - chunk * job.chunk_size)
+    uni: dict[str, FloatArray] = {}
+
+    def draw(name: str, rows: int = 1) -> FloatArray:
+        if name not in uni:
+            uni[name] = stream(job.seed, chunk, name).random((rows, n))
+        return uni[name]
+
+    feats, hists, targets, forces = [], [], [], []
+    for plan in job.plans:
+        f, h, t, fo = _simulate_plan(plan, job, n, draw)
+        feats.append(f)
+        hists.append(h)
+        targets.append(t)
+        forces.append(fo)
+    x = np.stack(feats)  # (P, M, n)
+    return ChunkStats(
+        n=n,
+        s1=x.sum(axis=2),
+        within=np.einsum("pmn,pkn->pmk", x, x),
+        cross=np.einsum("pmn,qmn->mpq", x, x),
+        hist=np.stack(hists),
+        by_target=np.stack(targets),
+        by_force=np.stack(forces),
+    )
+
+
+def _simulate_plan(
+    plan: CompiledPlan, job: Job, n: int, draw: Callable[..., FloatArray]
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    u_att = draw("attacker")[0]
+    u_dur = draw("duration")[0]
+    u_day = draw("day")[0]
+    choice = np.minimum(np.searchsorted(plan.cum, u_att, side="right"), plan.cum.size - 1)
+    attacked = choice > 0
+    tgt = np.where(attacked, choice - 1, 0)
+    duration = plan.duration.from_uniform(u_dur)
+    k_n = len(plan.dep_names)
+    det_time = np.full((max(k_n, 1), n), np.inf)
+    stop_time = np.full(n, np.inf)
+    for k, name in enumerate(plan.dep_names):
+        u = draw("unit:" + name, 3)
+        cov = plan.dep_cov[k]
+        if cov.ndim == 1:
+            prob = cov[tgt]
+        else:
+            row = np.minimum((u_day * cov.shape[0]).astype(np.int64), cov.shape[0] - 1)
+            prob = cov[row, tgt]
+        detect = attacked & (u[0] < prob) & (u[1] < plan.det[k])
+        det_time[k] = np.where(detect, plan.delay[k], np.inf)
+        stopped = detect & (u[2] < plan.intr[k])
+        stop_time = np.where(stopped, np.minimum(stop_time, plan.delay[k]), stop_time)
+    first = np.argmin(det_time, axis=0)
+    t_detect = det_time[first, np.arange(n)]
+    detected = np.isfinite(t_detect)
+    onsite = np.isfinite(stop_time)
+    arrival = np.full(n, np.inf)
+    qrf_stop = np.zeros(n, dtype=bool)
+    handoff = np.zeros(n, dtype=bool)
+    best = np.zeros(n, dtype=np.int64)
+    b_n = len(plan.base_names)
+    if b_n and k_n:
+        arr = np.empty((b_n, n))
+        ub = np.empty((b_n, n))
+        for b, name in enumerate(plan.base_names):
+            u = draw("qrf:" + name, 2)
+            ub[b] = u[1]
+            a = t_detect + plan.dispatch[b] + plan.handoff[first, b] + plan.travel[b, tgt]
+            arr[b] = np.where(u[0] < plan.avail[b], a, np.inf)
+        best = np.argmin(arr, axis=0)
+        cols = np.arange(n)
+        arrival = arr[best, cols]
+        reached = detected & np.isfinite(arrival)
+        qrf_stop = reached & (arrival < duration) & (ub[best, cols] < plan.qrf_q[best])
+        handoff = reached & (plan.dep_force[first] != plan.base_force[best])
+    dispatched = detected & np.isfinite(arrival)
+    stop_time = np.where(qrf_stop, np.minimum(stop_time, arrival), stop_time)
+    interdicted = onsite | qrf_stop
+    harm_full = plan.harm[tgt] * attacked
+    if job.partial_harm:
+        frac = np.where(interdicted, np.minimum(1.0, stop_time / duration), 1.0)
+        harm = harm_full * frac
+    else:
+        harm = harm_full * ~interdicted
+    feats: FloatArray = np.stack(
+        [
+            ~attacked,
+            attacked,
+            detected,
+            interdicted,
+            attacked & ~interdicted,
+            harm,
+            dispatched,
+            np.where(dispatched, arrival, 0.0),
+            np.where(detected, t_detect, 0.0),
+            handoff,
+            onsite,
+            qrf_stop & ~onsite,
+        ]
+    ).astype(float)
+    hist: FloatArray = np.bincount(
+        np.searchsorted(HIST_EDGES, arrival[dispatched], side="right") - 1,
+        minlength=HIST_EDGES.size,
+    ).astype(float)
+    t_n = job.n_targets
+    by_target: FloatArray = np.stack(
+        [
+            np.bincount(tgt, weights=attacked, minlength=t_n),
+            np.bincount(tgt, weights=interdicted, minlength=t_n),
+            np.bincount(tgt, weights=harm, minlength=t_n),
+        ]
+    )
+    by_force = np.zeros((4, job.n_forces))
+    if k_n:
+        by_force[0] = np.bincount(plan.dep_force[first][detected], minlength=job.n_forces)
+    if b_n and k_n:
+        by_force[1] = np.bincount(plan.base_force[best][dispatched], minlength=job.n_forces)
+        by_force[2] = np.bincount(plan.dep_force[first][handoff], minlength=job.n_forces)
+        by_force[3] = np.bincount(plan.base_force[best][handoff], minlength=job.n_forces)
+    return feats, hist, by_target, by_force
