@@ -6,16 +6,20 @@ order, so the answer is bit-for-bit the same whatever runs it.
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any
 
 from corridorguard.errors import ConfigError
 from corridorguard.simulate._kernel import ChunkStats, Job, run_chunk
 
-__all__ = ["default_workers", "run_job"]
+__all__ = ["default_workers", "run_job", "shutdown_pools"]
 
 Progress = Callable[[int, int], None]
 
@@ -67,18 +71,50 @@ def run_job(
     return total
 
 
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(n_workers: int) -> ProcessPoolExecutor:
+    """A process pool kept for the life of the process (start-up costs once, not per call)."""
+    pool = _POOLS.get(n_workers)
+    if pool is None:
+        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context(_start_method()))
+        _POOLS[n_workers] = pool
+    return pool
+
+
+def _start_method() -> str:
+    """``fork`` while the parent has a single thread (cheap, and a script needs no ``__main__``
+    guard); otherwise ``forkserver`` (forking a threaded process can deadlock) or ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+@atexit.register
+def shutdown_pools() -> None:
+    """Stop the kept worker processes (also run at interpreter exit)."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _run_processes(
     job: Job, chunks: list[int], n_workers: int, progress: Progress | None
 ) -> list[ChunkStats]:
-    # forkserver: safe with threads in the parent (fork is not), cheaper than spawn.
-    ctx = get_context("forkserver")
     out: list[ChunkStats | None] = [None] * len(chunks)
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+    pool = _pool(n_workers)
+    try:
         futures = {pool.submit(run_chunk, job, i): i for i in chunks}
-        for done, fut in enumerate(as_completed(futures), start=1):
-            out[futures[fut]] = fut.result()
-            if progress:
-                progress(done, len(chunks))
+    except BrokenProcessPool:
+        _POOLS.pop(n_workers, None)
+        pool = _pool(n_workers)
+        futures = {pool.submit(run_chunk, job, i): i for i in chunks}
+    for done, fut in enumerate(as_completed(futures), start=1):
+        out[futures[fut]] = fut.result()
+        if progress:
+            progress(done, len(chunks))
     return [r for r in out if r is not None]
 
 
