@@ -264,3 +264,55 @@ def test_bad_inputs_name_the_field() -> None:
         simulate(_one_target(0.5), OpportunisticAttacker(np.array([1.0])), seed=-1, workers=1)
     with pytest.raises(ValidationError):
         simulate(_one_target(0.5), OpportunisticAttacker(np.array([0.5, 0.5])), workers=1)
+
+
+def test_targets_from_scenario() -> None:
+    from corridorguard.scenario.model import Edge, Movement, Node, Scenario, Site
+    from corridorguard.simulate.adapters import targets_from_scenario
+
+    sc = Scenario(
+        name="toy",
+        nodes=(
+            Node(id="a", name="A", lon=62.3, lat=25.1),
+            Node(id="b", name="B", lon=63, lat=25.5),
+        ),
+        edges=(
+            Edge(
+                id="e1",
+                source="a",
+                target="b",
+                route="N-10",
+                length_m=9e4,
+                speed_kmh=80,
+                traffic_vph=120,
+            ),
+        ),
+        sites=(
+            Site(
+                id="port",
+                name="Port",
+                type="port",
+                lon=62.3,
+                lat=25.1,
+                criticality=5,
+                workers=400,
+                node="a",
+            ),
+        ),
+        movements=(
+            Movement(
+                id="cv",
+                name="Convoy",
+                origin="a",
+                destination="b",
+                window_start="06:00",
+                window_end="07:00",
+                people=30,
+            ),
+        ),
+    )
+    ts = targets_from_scenario(sc)
+    assert ts.ids == ("port", "e1", "cv")
+    assert ts.harm.tolist() == pytest.approx([20.0, 0.0, 9.0])
+    assert ts.reward[0] == pytest.approx(25.0) and ts.traffic_vph[1] == 120
+    assert ts.notional

@@ -4,6 +4,7 @@ Inputs are plain typed data (:mod:`corridorguard.simulate.model`) that the game,
 placement, routing and risk engines can be adapted to; see ``docs/simulate.md``.
 """
 
+from corridorguard.simulate.adapters import targets_from_scenario
 from corridorguard.simulate.analytic import attack_distribution, expected_utility, protection
 from corridorguard.simulate.compare import WhatIf, static_baseline, what_if
 from corridorguard.simulate.engine import (
@@ -53,5 +54,6 @@ __all__ = [
     "sensor",
     "simulate",
     "static_baseline",
+    "targets_from_scenario",
     "what_if",
 ]
