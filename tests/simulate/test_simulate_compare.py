@@ -172,3 +172,36 @@ def test_dask_local_cluster_gives_the_same_answer() -> None:
         on_address = simulate(plan, ATTACKER, dask=cluster.scheduler_address, **kw).to_dict()
     assert on_client == local
     assert on_address == local
+
+
+def _equalising_coverage(targets: TargetSet, units: float, eff: float) -> np.ndarray:
+    """Coverage that levels the attacker's expected utility (ORIGAMI-style water filling)."""
+    r, pen = targets.reward, targets.penalty
+    lo, hi = float(pen.min()), float(r.max())
+    for _ in range(100):
+        level = (lo + hi) / 2
+        # EU_t = r - s (r - pen) with s = eff * c  ->  c = (r - level) / (eff (r - pen))
+        cov = np.clip((r - level) / (eff * (r - pen)), 0.0, 1.0)
+        lo, hi = (level, hi) if cov.sum() > units else (lo, level)
+    return np.clip((r - hi) / (eff * (r - pen)), 0.0, 1.0)
+
+
+def test_randomised_plan_beats_static_baseline_with_ci_excluding_zero() -> None:
+    t = TargetSet(
+        (
+            Target("port", workers=400, lethality=0.05, penalty=-5),
+            Target("plant", workers=250, lethality=0.08, penalty=-5),
+            Target("camp", workers=120, lethality=0.15, penalty=-5),
+            Target("depot", workers=80, lethality=0.1, penalty=-5),
+            Target("convoy", kind="convoy", workers=30, lethality=0.4, penalty=-5),
+        )
+    )
+    static = static_baseline(t, guard=GUARD, n_guards=2, name="static")
+    cov = _equalising_coverage(t, 2.0, GUARD.detection_prob * GUARD.interdiction_prob)
+    assert cov.sum() == pytest.approx(2.0, abs=1e-6)
+    optimised = DefencePlan(t, (Deployment(GUARD, cov),), name="optimised")
+    attacker = StrategicAttacker(rationality=2.0, outside_option=None)
+    comp = compare_plans({"static": static, "optimised": optimised}, attacker, 20_000, 3, workers=1)
+    d = comp.differences["optimised"]["harm"]
+    assert d.high < 0  # less harm, CI excludes zero
+    assert comp.differences["optimised"]["interdicted"].low > 0

@@ -183,18 +183,58 @@ def run_chunk(job: Job, chunk: int) -> ChunkStats:
     )
 
 
+Draw = Callable[..., FloatArray]
+
+
+@dataclass
+class _Day:
+    """Per attacker-day arrays of one plan within one chunk."""
+
+    attacked: NDArray[np.bool_]
+    tgt: NDArray[np.int64]
+    duration: FloatArray
+    t_detect: FloatArray
+    first: NDArray[np.int64]
+    stop_time: FloatArray
+    arrival: FloatArray
+    best: NDArray[np.int64]
+    qrf_stop: NDArray[np.bool_]
+    handoff: NDArray[np.bool_]
+
+
 def _simulate_plan(
-    plan: CompiledPlan, job: Job, n: int, draw: Callable[..., FloatArray]
+    plan: CompiledPlan, job: Job, n: int, draw: Draw
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    u_att = draw("attacker")[0]
-    u_dur = draw("duration")[0]
-    u_day = draw("day")[0]
-    choice = np.minimum(np.searchsorted(plan.cum, u_att, side="right"), plan.cum.size - 1)
+    choice = np.minimum(
+        np.searchsorted(plan.cum, draw("attacker")[0], side="right"), plan.cum.size - 1
+    )
     attacked = choice > 0
     tgt = np.where(attacked, choice - 1, 0)
-    duration = plan.duration.from_uniform(u_dur)
-    k_n = len(plan.dep_names)
-    det_time = np.full((max(k_n, 1), n), np.inf)
+    duration = plan.duration.from_uniform(draw("duration")[0])
+    t_detect, first, stop_time = _on_site(plan, n, draw, attacked, tgt)
+    day = _Day(
+        attacked,
+        tgt,
+        duration,
+        t_detect,
+        first,
+        stop_time,
+        arrival=np.full(n, np.inf),
+        best=np.zeros(n, dtype=np.int64),
+        qrf_stop=np.zeros(n, dtype=bool),
+        handoff=np.zeros(n, dtype=bool),
+    )
+    if len(plan.base_names) and len(plan.dep_names):
+        _respond(plan, n, draw, day)
+    return _tally(plan, job, day)
+
+
+def _on_site(
+    plan: CompiledPlan, n: int, draw: Draw, attacked: NDArray[np.bool_], tgt: NDArray[np.int64]
+) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
+    """Presence, detection, on-the-spot interdiction: detection time, first detector, stop."""
+    u_day = draw("day")[0]
+    det_time = np.full((max(len(plan.dep_names), 1), n), np.inf)
     stop_time = np.full(n, np.inf)
     for k, name in enumerate(plan.dep_names):
         u = draw("unit:" + name, 3)
@@ -209,35 +249,42 @@ def _simulate_plan(
         stopped = detect & (u[2] < plan.intr[k])
         stop_time = np.where(stopped, np.minimum(stop_time, plan.delay[k]), stop_time)
     first = np.argmin(det_time, axis=0)
-    t_detect = det_time[first, np.arange(n)]
-    detected = np.isfinite(t_detect)
-    onsite = np.isfinite(stop_time)
-    arrival = np.full(n, np.inf)
-    qrf_stop = np.zeros(n, dtype=bool)
-    handoff = np.zeros(n, dtype=bool)
-    best = np.zeros(n, dtype=np.int64)
+    return det_time[first, np.arange(n)], first, stop_time
+
+
+def _respond(plan: CompiledPlan, n: int, draw: Draw, day: _Day) -> None:
+    """The fastest ready QRF base: arrival, interdiction before the attack ends, hand-off."""
     b_n = len(plan.base_names)
-    if b_n and k_n:
-        arr = np.empty((b_n, n))
-        ub = np.empty((b_n, n))
-        for b, name in enumerate(plan.base_names):
-            u = draw("qrf:" + name, 2)
-            ub[b] = u[1]
-            a = t_detect + plan.dispatch[b] + plan.handoff[first, b] + plan.travel[b, tgt]
-            arr[b] = np.where(u[0] < plan.avail[b], a, np.inf)
-        best = np.argmin(arr, axis=0)
-        cols = np.arange(n)
-        arrival = arr[best, cols]
-        reached = detected & np.isfinite(arrival)
-        qrf_stop = reached & (arrival < duration) & (ub[best, cols] < plan.qrf_q[best])
-        handoff = reached & (plan.dep_force[first] != plan.base_force[best])
-    dispatched = detected & np.isfinite(arrival)
-    stop_time = np.where(qrf_stop, np.minimum(stop_time, arrival), stop_time)
-    interdicted = onsite | qrf_stop
+    arr = np.empty((b_n, n))
+    ub = np.empty((b_n, n))
+    for b, name in enumerate(plan.base_names):
+        u = draw("qrf:" + name, 2)
+        ub[b] = u[1]
+        a = day.t_detect + plan.dispatch[b] + plan.handoff[day.first, b] + plan.travel[b, day.tgt]
+        arr[b] = np.where(u[0] < plan.avail[b], a, np.inf)
+    day.best = np.argmin(arr, axis=0)
+    cols = np.arange(n)
+    day.arrival = arr[day.best, cols]
+    reached = np.isfinite(day.t_detect) & np.isfinite(day.arrival)
+    day.qrf_stop = (
+        reached & (day.arrival < day.duration) & (ub[day.best, cols] < plan.qrf_q[day.best])
+    )
+    day.handoff = reached & (plan.dep_force[day.first] != plan.base_force[day.best])
+
+
+def _tally(
+    plan: CompiledPlan, job: Job, day: _Day
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per-day metric rows, the response-time histogram, per-target and per-force counts."""
+    attacked, tgt = day.attacked, day.tgt
+    detected = np.isfinite(day.t_detect)
+    onsite = np.isfinite(day.stop_time)
+    dispatched = detected & np.isfinite(day.arrival)
+    stop_time = np.where(day.qrf_stop, np.minimum(day.stop_time, day.arrival), day.stop_time)
+    interdicted = onsite | day.qrf_stop
     harm_full = plan.harm[tgt] * attacked
     if job.partial_harm:
-        frac = np.where(interdicted, np.minimum(1.0, stop_time / duration), 1.0)
-        harm = harm_full * frac
+        harm = harm_full * np.where(interdicted, np.minimum(1.0, stop_time / day.duration), 1.0)
     else:
         harm = harm_full * ~interdicted
     feats: FloatArray = np.stack(
@@ -249,18 +296,18 @@ def _simulate_plan(
             attacked & ~interdicted,
             harm,
             dispatched,
-            np.where(dispatched, arrival, 0.0),
-            np.where(detected, t_detect, 0.0),
-            handoff,
+            np.where(dispatched, day.arrival, 0.0),
+            np.where(detected, day.t_detect, 0.0),
+            day.handoff,
             onsite,
-            qrf_stop & ~onsite,
+            day.qrf_stop & ~onsite,
         ]
     ).astype(float)
     hist: FloatArray = np.bincount(
-        np.searchsorted(HIST_EDGES, arrival[dispatched], side="right") - 1,
+        np.searchsorted(HIST_EDGES, day.arrival[dispatched], side="right") - 1,
         minlength=HIST_EDGES.size,
     ).astype(float)
-    t_n = job.n_targets
+    t_n, f_n = job.n_targets, job.n_forces
     by_target: FloatArray = np.stack(
         [
             np.bincount(tgt, weights=attacked, minlength=t_n),
@@ -268,11 +315,13 @@ def _simulate_plan(
             np.bincount(tgt, weights=harm, minlength=t_n),
         ]
     )
-    by_force = np.zeros((4, job.n_forces))
-    if k_n:
-        by_force[0] = np.bincount(plan.dep_force[first][detected], minlength=job.n_forces)
-    if b_n and k_n:
-        by_force[1] = np.bincount(plan.base_force[best][dispatched], minlength=job.n_forces)
-        by_force[2] = np.bincount(plan.dep_force[first][handoff], minlength=job.n_forces)
-        by_force[3] = np.bincount(plan.base_force[best][handoff], minlength=job.n_forces)
+    by_force = np.zeros((4, f_n))
+    if len(plan.dep_names):
+        det_force = plan.dep_force[day.first]
+        by_force[0] = np.bincount(det_force[detected], minlength=f_n)
+        if len(plan.base_names):
+            base_force = plan.base_force[day.best]
+            by_force[1] = np.bincount(base_force[dispatched], minlength=f_n)
+            by_force[2] = np.bincount(det_force[day.handoff], minlength=f_n)
+            by_force[3] = np.bincount(base_force[day.handoff], minlength=f_n)
     return feats, hist, by_target, by_force
