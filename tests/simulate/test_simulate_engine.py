@@ -316,3 +316,19 @@ def test_targets_from_scenario() -> None:
     assert ts.harm.tolist() == pytest.approx([20.0, 0.0, 9.0])
     assert ts.reward[0] == pytest.approx(25.0) and ts.traffic_vph[1] == 120
     assert ts.notional
+
+
+def test_results_are_plain_json_and_an_empty_plan_protects_nothing() -> None:
+    import json
+
+    targets = TargetSet((Target("a", workers=10, lethality=0.5), Target("b", workers=4)))
+    empty = DefencePlan(targets, (), name="nothing")
+    att = OpportunisticAttacker(np.array([0.5, 0.5]))
+    res = simulate(empty, att, n_days=4_000, seed=0, workers=1)
+    assert res.per_day["detected"].mean == 0.0 and res.per_day["interdicted"].mean == 0.0
+    expected_harm = 0.5 * 5.0 + 0.5 * 0.4
+    assert abs(res.per_day["harm"].mean - expected_harm) <= Z999 * res.per_day["harm"].se
+    text = json.dumps(res.to_dict(), allow_nan=False)  # NaN (no dispatch) is reported as null
+    data = json.loads(text)
+    assert data["per_attack"]["mean_response_min"]["mean"] is None
+    assert data["seed"] == 0 and data["notional_inputs"] is True
