@@ -16,13 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from corridorguard.simulate.analytic import attack_distribution, sorted_deployments
+from corridorguard.simulate.analytic import attack_distribution_by_hour, sorted_deployments
 from corridorguard.simulate.model import (
     AttackDuration,
     DefencePlan,
     FloatArray,
     OpportunisticAttacker,
     StrategicAttacker,
+    hour_mask,
 )
 
 METRICS = (
@@ -66,6 +67,8 @@ class CompiledPlan:
     duration: AttackDuration
     p_abstain: float
     p_targets: FloatArray
+    hours: int
+    on_shift: FloatArray  # (K, hours): 1 where the unit is on duty in that hour slot
 
 
 def compile_plan(
@@ -73,9 +76,14 @@ def compile_plan(
     attacker: StrategicAttacker | OpportunisticAttacker,
     forces: list[str],
 ) -> CompiledPlan:
-    """Reduce ``plan`` and ``attacker`` to arrays; ``forces`` indexes force names."""
-    p_abstain, p_targets = attack_distribution(plan, attacker)
-    cum = np.cumsum(np.concatenate([[p_abstain], p_targets]))
+    """Reduce ``plan`` and ``attacker`` to arrays; ``forces`` indexes force names.
+
+    Attack choices are laid out as ``[abstain, (t0, h0), (t0, h1), ..., (t1, h0), ...]`` so a
+    single uniform picks target and hour by inverse CDF.
+    """
+    p_abstain, p_th = attack_distribution_by_hour(plan, attacker)
+    hours = p_th.shape[1]
+    cum = np.cumsum(np.concatenate([[p_abstain], p_th.ravel()]))
     cum[-1] = 1.0
     deps = sorted_deployments(plan.deployments)
     fidx = {f: i for i, f in enumerate(forces)}
@@ -103,7 +111,11 @@ def compile_plan(
         handoff=handoff,
         duration=attacker.duration,
         p_abstain=p_abstain,
-        p_targets=p_targets,
+        p_targets=p_th.sum(axis=1),
+        hours=hours,
+        on_shift=np.array(
+            [hour_mask(d.unit.shift)[:hours] if hours > 1 else [True] for d in deps], dtype=float
+        ).reshape(len(deps), hours),
     )
 
 
@@ -135,6 +147,7 @@ class ChunkStats:
     hist: FloatArray  # (P, bins) response-time histogram
     by_target: FloatArray  # (P, 3, T): attacks, interdicted, harm
     by_force: FloatArray  # (P, 4, F): first detections, QRF dispatches, hand-offs out, in
+    by_hour: FloatArray  # (P, 24): attacks by hour slot (zeros when time of day is not modelled)
 
     def add(self, other: ChunkStats) -> ChunkStats:
         return ChunkStats(
@@ -145,6 +158,7 @@ class ChunkStats:
             self.hist + other.hist,
             self.by_target + other.by_target,
             self.by_force + other.by_force,
+            self.by_hour + other.by_hour,
         )
 
 
@@ -164,13 +178,14 @@ def run_chunk(job: Job, chunk: int) -> ChunkStats:
             uni[name] = stream(job.seed, chunk, name).random((rows, n))
         return uni[name]
 
-    feats, hists, targets, forces = [], [], [], []
+    feats, hists, targets, forces, hours = [], [], [], [], []
     for plan in job.plans:
-        f, h, t, fo = _simulate_plan(plan, job, n, draw)
+        f, h, t, fo, hr = _simulate_plan(plan, job, n, draw)
         feats.append(f)
         hists.append(h)
         targets.append(t)
         forces.append(fo)
+        hours.append(hr)
     x = np.stack(feats)  # (P, M, n)
     return ChunkStats(
         n=n,
@@ -180,6 +195,7 @@ def run_chunk(job: Job, chunk: int) -> ChunkStats:
         hist=np.stack(hists),
         by_target=np.stack(targets),
         by_force=np.stack(forces),
+        by_hour=np.stack(hours),
     )
 
 
@@ -192,6 +208,7 @@ class _Day:
 
     attacked: NDArray[np.bool_]
     tgt: NDArray[np.int64]
+    hour: NDArray[np.int64]
     duration: FloatArray
     t_detect: FloatArray
     first: NDArray[np.int64]
@@ -204,17 +221,19 @@ class _Day:
 
 def _simulate_plan(
     plan: CompiledPlan, job: Job, n: int, draw: Draw
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     choice = np.minimum(
         np.searchsorted(plan.cum, draw("attacker")[0], side="right"), plan.cum.size - 1
     )
     attacked = choice > 0
-    tgt = np.where(attacked, choice - 1, 0)
+    pair = np.where(attacked, choice - 1, 0)
+    tgt, hour = np.divmod(pair, plan.hours)
     duration = plan.duration.from_uniform(draw("duration")[0])
-    t_detect, first, stop_time = _on_site(plan, n, draw, attacked, tgt)
+    t_detect, first, stop_time = _on_site(plan, n, draw, attacked, tgt, hour)
     day = _Day(
         attacked,
         tgt,
+        hour,
         duration,
         t_detect,
         first,
@@ -230,7 +249,12 @@ def _simulate_plan(
 
 
 def _on_site(
-    plan: CompiledPlan, n: int, draw: Draw, attacked: NDArray[np.bool_], tgt: NDArray[np.int64]
+    plan: CompiledPlan,
+    n: int,
+    draw: Draw,
+    attacked: NDArray[np.bool_],
+    tgt: NDArray[np.int64],
+    hour: NDArray[np.int64],
 ) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
     """Presence, detection, on-the-spot interdiction: detection time, first detector, stop."""
     u_day = draw("day")[0]
@@ -244,6 +268,8 @@ def _on_site(
         else:
             row = np.minimum((u_day * cov.shape[0]).astype(np.int64), cov.shape[0] - 1)
             prob = cov[row, tgt]
+        if plan.hours > 1:
+            prob = prob * plan.on_shift[k, hour]
         detect = attacked & (u[0] < prob) & (u[1] < plan.det[k])
         det_time[k] = np.where(detect, plan.delay[k], np.inf)
         stopped = detect & (u[2] < plan.intr[k])
@@ -274,7 +300,7 @@ def _respond(plan: CompiledPlan, n: int, draw: Draw, day: _Day) -> None:
 
 def _tally(
     plan: CompiledPlan, job: Job, day: _Day
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Per-day metric rows, the response-time histogram, per-target and per-force counts."""
     attacked, tgt = day.attacked, day.tgt
     detected = np.isfinite(day.t_detect)
@@ -324,4 +350,7 @@ def _tally(
             by_force[1] = np.bincount(base_force[dispatched], minlength=f_n)
             by_force[2] = np.bincount(det_force[day.handoff], minlength=f_n)
             by_force[3] = np.bincount(base_force[day.handoff], minlength=f_n)
-    return feats, hist, by_target, by_force
+    by_hour = np.zeros(24)
+    if plan.hours > 1:
+        by_hour = np.bincount(day.hour[attacked], minlength=24).astype(float)
+    return feats, hist, by_target, by_force, by_hour

@@ -22,7 +22,9 @@ and ``Q_k = Σ_b α_b Π_{b' faster} (1 - α_b') q_b S(a_kb)``.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
+from corridorguard.errors import ValidationError
 from corridorguard.simulate.model import (
     AttackDuration,
     DefencePlan,
@@ -30,9 +32,17 @@ from corridorguard.simulate.model import (
     FloatArray,
     OpportunisticAttacker,
     StrategicAttacker,
+    hour_mask,
 )
 
-__all__ = ["attack_distribution", "expected_utility", "protection", "sorted_deployments"]
+__all__ = [
+    "attack_distribution",
+    "attack_distribution_by_hour",
+    "expected_utility",
+    "protection",
+    "protection_by_hour",
+    "sorted_deployments",
+]
 
 
 def sorted_deployments(deployments: tuple[Deployment, ...]) -> list[Deployment]:
@@ -48,11 +58,12 @@ def protection(
     duration: AttackDuration,
     *,
     observes: str = "all",
+    hour: int | None = None,
 ) -> FloatArray:
     """Probability that an attack on each target is stopped (on the spot or by the QRF).
 
     ``observes="visible"`` keeps only observable units and ignores the QRF (what an attacker sees
-    on reconnaissance).
+    on reconnaissance). ``hour`` (0-23) counts only units on shift then; ``None`` ignores shifts.
     """
     deps = list(plan.deployments)
     if observes == "visible":
@@ -61,7 +72,8 @@ def protection(
     n = len(plan.targets)
     if not deps:
         return np.zeros(n)
-    pi = np.array([d.marginals * d.unit.detection_prob for d in deps])  # (K, n)
+    on = [1.0 if hour is None else float(hour_mask(d.unit.shift)[hour]) for d in deps]
+    pi = np.array([d.marginals * d.unit.detection_prob * o for d, o in zip(deps, on, strict=True)])
     ii = np.array([d.unit.interdiction_prob for d in deps])[:, None]
     no_onsite = np.prod(1.0 - pi * ii, axis=0)
     stop = 1.0 - no_onsite
@@ -109,32 +121,76 @@ def expected_utility(plan: DefencePlan, attacker: StrategicAttacker) -> FloatArr
     return np.asarray((1.0 - s) * t.reward + s * t.penalty, dtype=float)
 
 
+def protection_by_hour(
+    plan: DefencePlan, duration: AttackDuration, *, observes: str = "all"
+) -> FloatArray:
+    """``(n_targets, plan.hours)`` stop probabilities, per hour slot when time of day matters."""
+    if plan.hours == 1:
+        return protection(plan, duration, observes=observes)[:, None]
+    return np.stack(
+        [protection(plan, duration, observes=observes, hour=h) for h in range(plan.hours)], axis=1
+    )
+
+
 def attack_distribution(
     plan: DefencePlan, attacker: StrategicAttacker | OpportunisticAttacker
 ) -> tuple[float, FloatArray]:
     """``(P(abstain), P(attack target t))`` for one attacker-day; they sum to one."""
-    n = len(plan.targets)
+    p0, p = attack_distribution_by_hour(plan, attacker)
+    return p0, np.asarray(p.sum(axis=1), dtype=float)
+
+
+def attack_distribution_by_hour(
+    plan: DefencePlan, attacker: StrategicAttacker | OpportunisticAttacker
+) -> tuple[float, FloatArray]:
+    """``(P(abstain), P(target t at hour slot h))``, shape ``(n_targets, plan.hours)``.
+
+    Strategic attacker with time of day: a nested logit with a uniform base over each target's
+    exposed hours, ``P(t) ∝ mean_{h ∈ E_t} exp(λ EU_th)`` against ``exp(λ U_0)``, and
+    ``P(h | t) ∝ exp(λ EU_th)``; with a single slot it is the plain logit of
+    :class:`StrategicAttacker`. ``λ = inf``: uniform over the best (target, hour) pairs.
+    """
+    n, hours = len(plan.targets), plan.hours
+    exposed = np.array(
+        [hour_mask(t.exposed_hours) if hours > 1 else [True] for t in plan.targets.targets]
+    )  # (n, H)
     if isinstance(attacker, OpportunisticAttacker):
         p = attacker.target_probs
         if p.shape[0] != n:
-            from corridorguard.errors import ValidationError
-
             raise ValidationError(
                 f"target_probs has {p.shape[0]} entries, the plan has {n} targets",
                 field="attacker.target_probs",
             )
-        return 0.0, np.array(p, dtype=float)
-    eu = expected_utility(plan, attacker)
-    u0 = attacker.outside_option
-    utils = eu if u0 is None else np.concatenate([[u0], eu])
-    lam = attacker.rationality
+        if hours == 1:
+            return 0.0, np.array(p, dtype=float)[:, None]
+        base = np.ones(hours) if attacker.hour_probs is None else attacker.hour_probs
+        w = exposed * base
+        sums = w.sum(axis=1, keepdims=True)
+        w = np.where(
+            sums > 0, w / np.where(sums > 0, sums, 1.0), exposed / exposed.sum(1, keepdims=True)
+        )
+        return 0.0, np.asarray(p[:, None] * w, dtype=float)
+    s = protection_by_hour(plan, attacker.duration, observes=attacker.observes)
+    t = plan.targets
+    eu = (1.0 - s) * t.reward[:, None] + s * t.penalty[:, None]  # (n, H)
+    return _logit(eu, exposed, attacker.rationality, attacker.outside_option)
+
+
+def _logit(
+    eu: FloatArray, exposed: NDArray[np.bool_], lam: float, u0: float | None
+) -> tuple[float, FloatArray]:
+    eu = np.where(exposed, eu, -np.inf)
+    top = max(float(eu.max()), -np.inf if u0 is None else u0)
     if np.isinf(lam):
-        best = utils >= utils.max() - 1e-12
-        probs = best / best.sum()
-    else:
-        z = lam * (utils - utils.max())
-        e = np.exp(z)
-        probs = e / e.sum()
-    if u0 is None:
-        return 0.0, np.asarray(probs, dtype=float)
-    return float(probs[0]), np.asarray(probs[1:], dtype=float)
+        best = exposed & (eu >= top - 1e-12)
+        if u0 is not None and u0 >= top - 1e-12:
+            total = best.sum() + 1
+            return 1.0 / total, best / total
+        return 0.0, best / best.sum()
+    e = np.where(exposed, np.exp(lam * (np.where(exposed, eu, top) - top)), 0.0)  # (n, H)
+    counts = exposed.sum(axis=1, keepdims=True)
+    weight_t = e.sum(axis=1, keepdims=True) / counts  # mean over exposed hours
+    within = e / np.where(weight_t > 0, e.sum(axis=1, keepdims=True), 1.0)
+    outside = 0.0 if u0 is None else float(np.exp(lam * (u0 - top)))
+    denom = outside + float(weight_t.sum())
+    return outside / denom, np.asarray(weight_t / denom * within, dtype=float)

@@ -109,6 +109,8 @@ class PlanResult:
     burden: dict[str, Any]
     attacker: dict[str, Any]
     notional: bool = True
+    attack_share_by_hour: list[float] | None = None
+    """Share of attacker-days with an attack in each local hour (when time of day matters)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +126,7 @@ class PlanResult:
             "by_force": self.by_force,
             "civilian_burden": self.burden,
             "attacker": self.attacker,
+            "attack_share_by_hour": self.attack_share_by_hour,
         }
 
 
@@ -345,6 +348,9 @@ class Simulation:
             burden=civilian_burden(plan),
             attacker=attacker,
             notional=plan.notional or plan.targets.notional,
+            attack_share_by_hour=(
+                [float(x / n) for x in stats.by_hour[p]] if plan.hours > 1 else None
+            ),
         )
 
 

@@ -53,6 +53,31 @@ def _prob(value: float, field_name: str) -> float:
     return float(value)
 
 
+HOURS = 24
+
+
+def _window(value: tuple[float, float] | None, field_name: str) -> None:
+    if value is None:
+        return
+    if len(value) != 2 or not all(0.0 <= float(v) <= 24.0 for v in value) or value[0] == value[1]:
+        raise ValidationError(
+            "must be (start_hour, end_hour) within 0-24 and not empty (wraps past midnight "
+            "when end < start)",
+            field=field_name,
+        )
+
+
+def hour_mask(window: tuple[float, float] | None) -> NDArray[np.bool_]:
+    """Which of the 24 hourly slots (by their midpoint) fall in ``window`` (None: all)."""
+    mid = np.arange(HOURS) + 0.5
+    if window is None:
+        return np.ones(HOURS, dtype=bool)
+    start, end = float(window[0]), float(window[1])
+    if start < end:
+        return (mid >= start) & (mid < end)
+    return (mid >= start) | (mid < end)
+
+
 def _nonneg(value: float, field_name: str) -> float:
     if not value >= 0.0:
         raise ValidationError(f"must be >= 0, got {value!r}", field=field_name)
@@ -82,6 +107,9 @@ class Target:
         The force responsible for the target (for per-force KPIs).
     traffic_vph
         Vehicles per hour passing (road segments), for the civilian burden of checkpoints.
+    exposed_hours
+        ``(start, end)`` local hours during which the target can be attacked (a convoy's movement
+        window; wraps past midnight when ``end < start``); ``None`` = all day.
     """
 
     id: str
@@ -92,6 +120,7 @@ class Target:
     penalty: float = 0.0
     force: str = ""
     traffic_vph: float = 0.0
+    exposed_hours: tuple[float, float] | None = None
 
     @property
     def attacker_reward(self) -> float:
@@ -125,6 +154,9 @@ class TargetSet:
             _nonneg(t.workers, f"targets[{i}].workers")
             _prob(t.lethality, f"targets[{i}].lethality")
             _nonneg(t.traffic_vph, f"targets[{i}].traffic_vph")
+            _window(t.exposed_hours, f"targets[{i}].exposed_hours")
+            if not hour_mask(t.exposed_hours).any():
+                raise ValidationError("covers no whole hour", field=f"targets[{i}].exposed_hours")
             if t.penalty > t.attacker_reward:
                 raise ValidationError("penalty exceeds reward", field=f"targets[{i}].penalty")
         set_ = object.__setattr__
@@ -159,7 +191,8 @@ class UnitType:
     ``detection_delay_min``; ``interdiction_prob`` the chance to stop a detected attack on the spot.
     Checkpoint-like units cost civilians ``delay_min_per_vehicle`` for every vehicle passing during
     ``staffed_hours`` and stop ``stop_fraction`` of them. ``observable`` says whether an attacker
-    doing reconnaissance sees the unit (cameras and drones are often not counted).
+    doing reconnaissance sees the unit (cameras and drones are often not counted). ``shift``
+    limits presence to hours of the day: an attacker who picks its hour can avoid it.
     """
 
     name: str
@@ -172,9 +205,13 @@ class UnitType:
     staffed_hours: float = 8.0
     delay_min_per_vehicle: float = 0.0
     stop_fraction: float = 0.0
+    shift: tuple[float, float] | None = None
+    """``(start, end)`` local hours when the unit is on duty (wraps past midnight when
+    ``end < start``); ``None`` = present all day wherever its coverage puts it."""
 
     def __post_init__(self) -> None:
         where = f"units[{self.name}]"
+        _window(self.shift, f"{where}.shift")
         _prob(self.detection_prob, f"{where}.detection_prob")
         _prob(self.interdiction_prob, f"{where}.interdiction_prob")
         _prob(self.stop_fraction, f"{where}.stop_fraction")
@@ -326,6 +363,15 @@ class DefencePlan:
             )
         return float(self.handoff_delay_min)
 
+    @property
+    def hours(self) -> int:
+        """24 when any unit has a shift or any target an exposure window (time of day matters),
+        else 1 (the day is one slot)."""
+        timed = any(d.unit.shift is not None for d in self.deployments) or any(
+            t.exposed_hours is not None for t in self.targets.targets
+        )
+        return HOURS if timed else 1
+
     def coverage_by_unit(self) -> dict[str, FloatArray]:
         """Marginal presence of each unit type at each target."""
         return {d.unit.name: d.marginals for d in self.deployments}
@@ -399,6 +445,10 @@ class StrategicAttacker:
     evenly). ``outside_option=None`` removes the option (the attacker always attacks). A day on
     which the attacker abstains is counted as **deterred**. ``observes="visible"`` counts only
     deployments whose unit is ``observable`` and ignores the QRF; ``"all"`` counts everything.
+
+    When time of day matters (units with a ``shift`` or targets with ``exposed_hours``) the
+    attacker also picks the hour: a nested logit over (target, hour) pairs, see
+    :func:`corridorguard.simulate.analytic.attack_distribution_by_hour`.
     """
 
     rationality: float = 1.0
@@ -416,10 +466,13 @@ class OpportunisticAttacker:
     """An attacker that strikes targets with fixed probabilities (e.g. a risk forecast).
 
     ``target_probs`` is normalised to sum to one; the attacker does not react to the plan, so it is
-    never deterred (deterrence of this attacker is not modelled, by design).
+    never deterred (deterrence of this attacker is not modelled, by design). When time of day
+    matters (:attr:`DefencePlan.hours` = 24) the hour is drawn from ``hour_probs`` (24 weights,
+    default uniform) restricted to the target's exposed hours.
     """
 
     target_probs: FloatArray
+    hour_probs: FloatArray | None = None
     duration: AttackDuration = field(default_factory=AttackDuration)
 
     def __post_init__(self) -> None:
@@ -431,6 +484,14 @@ class OpportunisticAttacker:
         p = p / p.sum()
         p.setflags(write=False)
         object.__setattr__(self, "target_probs", p)
+        if self.hour_probs is not None:
+            h = np.asarray(self.hour_probs, dtype=float)
+            if h.shape != (HOURS,) or np.isnan(h).any() or (h < 0).any() or not h.sum() > 0:
+                raise ValidationError(
+                    "hour_probs needs 24 non-negative weights", field="attacker.hour_probs"
+                )
+            h.setflags(write=False)
+            object.__setattr__(self, "hour_probs", h / h.sum())
 
 
 Attacker = StrategicAttacker | OpportunisticAttacker
