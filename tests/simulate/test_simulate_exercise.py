@@ -167,3 +167,15 @@ def test_plan_file_reference(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError) as nf:
         load_script(missing)
     assert nf.value.line == 2 and nf.value.file == str(missing)
+
+
+def test_unavailable_patrol_misses_the_attack_and_validate_command(tmp_path: Path) -> None:
+    text = MINI + "availability:\n  - {unit: patrol, start: 5, end: 15, available: false}\n"
+    path = _write(tmp_path, text)
+    r = run_exercise(load_script(path))
+    assert [o.outcome for o in r.injects] == ["undetected", "interdicted_by_qrf", "undetected"]
+    res = runner.invoke(app, ["exercise", "validate", str(path), "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["injects"] == 3
+    bad = _write(tmp_path, text.replace("{unit: patrol,", "{unit: patrol2,"), "bad.yaml")
+    res = runner.invoke(app, ["exercise", "validate", str(bad)])
+    assert res.exit_code == 2 and "availability[0].unit" in res.output and ":25:" in res.output

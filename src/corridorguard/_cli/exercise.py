@@ -30,6 +30,30 @@ def run(
         _print(result)
 
 
+@app.command("validate")
+def validate(
+    script: Path = typer.Argument(..., help="The inject script (YAML)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Check SCRIPT (fields, references, times) without running it."""
+    s = load_script(script)
+    summary = {
+        "ok": True,
+        "file": str(script),
+        "exercise": s.exercise.name,
+        "injects": len(s.injects),
+        "units": len(s.units),
+        "targets": len(s.targets),
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        typer.echo(
+            f"{script}: ok ({summary['injects']} injects, {summary['units']} units, "
+            f"{summary['targets']} targets)"
+        )
+
+
 @app.command("example")
 def example(
     path_only: bool = typer.Option(False, "--path", help="Print the file's path, not its text."),
