@@ -124,6 +124,14 @@ def test_errors_name_file_line_and_field(
     assert (err.value.file, err.value.line, err.value.field) == (str(path), line, field)
 
 
+def test_binary_file_is_a_clean_error(tmp_path: Path) -> None:
+    path = tmp_path / "b.yaml"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ValidationError) as err:
+        load_script(path)
+    assert err.value.file == str(path)
+
+
 def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     path = _write(tmp_path, MINI.replace("targets:\n", "targets: [\n", 1))
     with pytest.raises(ValidationError) as err:

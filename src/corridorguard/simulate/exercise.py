@@ -220,6 +220,8 @@ def _read(path: Path, referenced_from: tuple[MarkedDoc, tuple[str]] | None = Non
                 field="plan",
             ) from None
         raise NotFoundError(f"cannot read {path}: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
     return load_marked(text, str(path))
 
 
