@@ -151,6 +151,7 @@ def test_what_if_curves_show_diminishing_value_of_patrols() -> None:
     assert all(p["marginal"]["high"] < 0 for p in curve[1:])
     assert w.curves["drones"][1]["marginal"]["high"] < 0
     assert w.base == {"patrols": 0, "drones": 0}
+    assert {"interdicted", "deterred", "delay_vehicle_hours_per_day"} <= set(curve[0])
     assert len(w.comparison.results) == 5  # the shared base point is simulated once
     with pytest.raises(ValidationError):
         what_if(build, {"patrols": []}, ATTACKER)

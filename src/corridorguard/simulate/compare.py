@@ -104,8 +104,10 @@ def what_if(
 
     ``build_plan(levels)`` returns the plan for ``{"patrols": 2, "drones": 1, ...}``. For each
     resource the levels in ``resources[name]`` are tried with the others at ``base`` (default:
-    each resource's first level). Every point carries the estimate of ``metric`` and the paired
-    difference to the previous level of the same resource (its marginal value, with a CI).
+    each resource's first level). Every point carries the estimate of ``metric`` (and of
+    ``interdicted``, ``deterred``, ``harm`` and the civilian delay per day) and the paired
+    difference of ``metric`` to the previous level of the same resource (its marginal value, with
+    a CI).
     """
     if not resources or any(len(v) == 0 for v in resources.values()):
         raise ValidationError("give at least one level per resource", field="resources")
@@ -134,6 +136,9 @@ def what_if(
             r = comp.results[key]
             est: Estimate = r.per_attack[metric] if metric in PER_ATTACK else r.per_day[metric]
             point: dict[str, Any] = {"level": level, "plan": key, metric: est.to_dict()}
+            for extra in ("interdicted", "deterred", "harm"):
+                point.setdefault(extra, r.per_day[extra].to_dict())
+            point["delay_vehicle_hours_per_day"] = r.burden["delay_vehicle_hours"]["mean_per_day"]
             if j:
                 point["marginal"] = comp.difference(key, pts[j - 1][1], metric).to_dict()
                 point["marginal_per_unit"] = _per_unit(comp, key, pts[j - 1], level, metric)
