@@ -173,7 +173,10 @@ def _yaml_duplicates(r: Any, key: str, items: list[tuple[int, Any]]) -> None:
             first[obj.id] = i
 
 
-def _check_edges(r: Any, fname: str, edges: list[tuple[int, Edge]], nodes: dict[str, Node]) -> None:
+def _check_edges(
+    r: Any, fname: str, edges: list[tuple[int, Edge]], nodes: dict[str, Node], misplaced: set[str]
+) -> None:
+    """References, loops, parallel segments; geometry unless an end node is misplaced."""
     pairs: dict[frozenset[str], int] = {}
     for i, e in edges:
         where = f"features[{i}].properties"
@@ -192,7 +195,8 @@ def _check_edges(r: Any, fname: str, edges: list[tuple[int, Edge]], nodes: dict[
             )
             r.error(fname, f"{where}.source", msg)
         pairs.setdefault(pair, i)
-        _check_edge_geometry(r, fname, i, e, nodes)
+        if not {e.source, e.target} & misplaced:
+            _check_edge_geometry(r, fname, i, e, nodes)
 
 
 def _check_edge_geometry(r: Any, fname: str, i: int, e: Edge, nodes: dict[str, Node]) -> None:
@@ -234,6 +238,21 @@ def _check_forces(r: Any, forces: list[tuple[int, Force]], nodes: dict[str, Node
                 r.yaml_error((*path, "base"), msg)
 
 
+def check_raw_references(r: Any, key: str, i: int, item: Any, nodes: set[str]) -> None:
+    """Node references of a force or movement that failed model validation."""
+    if not isinstance(item, dict):
+        return
+    refs: list[tuple[tuple[str | int, ...], Any]] = []
+    if key == "forces" and isinstance(item.get("units"), list):
+        refs = [(("units", u, "base"), unit.get("base")) for u, unit in enumerate(item["units"])
+                if isinstance(unit, dict)]  # fmt: skip
+    elif key == "movements":
+        refs = [((end,), item.get(end)) for end in ("origin", "destination")]
+    for path, ref in refs:
+        if isinstance(ref, str) and ref not in nodes:
+            r.yaml_error((key, i, *path), f"unknown node {ref!r}")
+
+
 def _check_movements(r: Any, movements: list[tuple[int, Movement]], nodes: dict[str, Node]) -> None:
     _yaml_duplicates(r, "movements", movements)
     for i, m in movements:
@@ -247,14 +266,18 @@ def _check_movements(r: Any, movements: list[tuple[int, Movement]], nodes: dict[
 def _check_positions(
     r: Any, fname: str, items: list[tuple[int, Any]], boundary: dict[str, Any] | None,
     anchors: list[tuple[float, float]],
-) -> None:  # fmt: skip
-    """Points outside the boundary, or far from every other point when swapped are near."""
+) -> set[str]:  # fmt: skip
+    """Points outside the boundary, or far from every other point when swapped are near.
+
+    Returns the ids of the misplaced items."""
     inside = _inside_fn(boundary)
+    bad: set[str] = set()
     for i, obj in items:
         where = f"features[{i}].geometry.coordinates"
         if inside is not None:
             if inside(obj.lon, obj.lat):
                 continue
+            bad.add(obj.id)
             if _in_range(obj.lat, obj.lon) and inside(obj.lat, obj.lon):
                 r.error(fname, where, _swap_msg(obj))
             else:
@@ -266,7 +289,9 @@ def _check_positions(
         near = min(haversine_m(obj.lon, obj.lat, x, y) for x, y in others)
         near_swapped = min(haversine_m(obj.lat, obj.lon, x, y) for x, y in others)
         if near > _SWAP_OUTLIER_M and near_swapped < near / 5:
+            bad.add(obj.id)
             r.error(fname, where, _swap_msg(obj))
+    return bad
 
 
 def _swap_msg(obj: Any) -> str:
@@ -303,15 +328,17 @@ def cross_check(
     _duplicates(r, nfile, nodes)
     _duplicates(r, efile, edges)
     _duplicates(r, sfile, sites)
-    _check_edges(r, efile, edges, by_id)
+    anchors = [(n.lon, n.lat) for n in by_id.values()]
+    misplaced = _check_positions(r, nfile, nodes, boundary, anchors)
+    _check_positions(r, sfile, sites, boundary, anchors)
+    _check_edges(r, efile, edges, by_id, misplaced)
     for i, s in sites:
         if s.node is not None and s.node not in by_id:
             r.error(sfile, f"features[{i}].properties.node", f"unknown node {s.node!r}")
     _check_forces(r, forces, by_id)
     _check_movements(r, movements, by_id)
-    anchors = [(n.lon, n.lat) for n in by_id.values()]
-    _check_positions(r, nfile, nodes, boundary, anchors)
-    _check_positions(r, sfile, sites, boundary, anchors)
+    for key, i, item in r.failed:
+        check_raw_references(r, key, i, item, set(by_id))
 
 
 LAYER_DEFAULT = {"nodes": "nodes.geojson", "roads": "roads.geojson", "sites": "sites.geojson"}

@@ -210,3 +210,11 @@ def scenario_to_geojson(scenario: Scenario) -> dict[str, Any]:
         labels=dict(labels),
         attribution=list(scenario.attribution),
     )
+
+
+def write_geojson(scenario: Scenario, path: str | Path) -> Path:
+    """Write :func:`scenario_to_geojson` to ``path`` (parent folders created); returns it."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(scenario_to_geojson(scenario), ensure_ascii=False) + "\n", "utf-8")
+    return out

@@ -78,6 +78,8 @@ class _Reader:
     errors: list[ValidationError] = field(default_factory=list)
     lines: dict[Path_, int] = field(default_factory=dict)
     geoms: dict[tuple[str, int], list[tuple[float, float]]] = field(default_factory=dict)
+    failed: list[tuple[str, int, Any]] = field(default_factory=list)
+    """YAML items (key, index, raw value) that failed model validation."""
 
     def label(self, fname: str) -> str:
         return f"{self.folder.name}/{fname}"
@@ -343,6 +345,7 @@ def _read_yaml_list(
         try:
             out.append((i, model.model_validate(item)))
         except pydantic.ValidationError as exc:
+            r.failed.append((key, i, item))
             for loc, msg in pydantic_problems(exc):
                 r.yaml_error((key, i, *loc), msg)
     return out
