@@ -182,7 +182,8 @@ def _check_edges(
         where = f"features[{i}].properties"
         missing = [end for end in ("source", "target") if getattr(e, end) not in nodes]
         for end in missing:
-            r.error(fname, f"{where}.{end}", f"unknown node {getattr(e, end)!r}")
+            if getattr(e, end) not in r.invalid_ids:
+                r.error(fname, f"{where}.{end}", f"unknown node {getattr(e, end)!r}")
         if e.source == e.target:
             r.error(fname, f"{where}.target", "a segment cannot join a node to itself")
         if missing or e.source == e.target:
@@ -231,9 +232,11 @@ def _check_forces(r: Any, forces: list[tuple[int, Force]], nodes: dict[str, Node
                 r.yaml_error((*path, "id"), f"duplicate unit id {u.id!r} (also in {seen[u.id]})")
             seen.setdefault(u.id, f"forces[{fi}].units[{ui}]")
             node = nodes.get(u.base)
-            if node is None:
+            if node is None and u.base not in r.invalid_ids:
                 r.yaml_error((*path, "base"), f"unknown node {u.base!r}")
-            elif not f.jurisdiction.contains(node.lon, node.lat, node.province):
+            elif node is not None and not f.jurisdiction.contains(
+                node.lon, node.lat, node.province
+            ):
                 msg = f"base {u.base!r} ({node.province}) is outside force {f.id!r}'s jurisdiction"
                 r.yaml_error((*path, "base"), msg)
 
@@ -257,20 +260,19 @@ def _check_movements(r: Any, movements: list[tuple[int, Movement]], nodes: dict[
     _yaml_duplicates(r, "movements", movements)
     for i, m in movements:
         for end in ("origin", "destination"):
-            if getattr(m, end) not in nodes:
+            if getattr(m, end) not in nodes and getattr(m, end) not in r.invalid_ids:
                 r.yaml_error(("movements", i, end), f"unknown node {getattr(m, end)!r}")
         if m.origin == m.destination:
             r.yaml_error(("movements", i, "destination"), "same as origin")
 
 
 def _check_positions(
-    r: Any, fname: str, items: list[tuple[int, Any]], boundary: dict[str, Any] | None,
+    r: Any, fname: str, items: list[tuple[int, Any]], inside: Any,
     anchors: list[tuple[float, float]],
 ) -> set[str]:  # fmt: skip
     """Points outside the boundary, or far from every other point when swapped are near.
 
     Returns the ids of the misplaced items."""
-    inside = _inside_fn(boundary)
     bad: set[str] = set()
     for i, obj in items:
         where = f"features[{i}].geometry.coordinates"
@@ -329,16 +331,17 @@ def cross_check(
     _duplicates(r, efile, edges)
     _duplicates(r, sfile, sites)
     anchors = [(n.lon, n.lat) for n in by_id.values()]
-    misplaced = _check_positions(r, nfile, nodes, boundary, anchors)
-    _check_positions(r, sfile, sites, boundary, anchors)
+    inside = _inside_fn(boundary)
+    misplaced = _check_positions(r, nfile, nodes, inside, anchors)
+    _check_positions(r, sfile, sites, inside, anchors)
     _check_edges(r, efile, edges, by_id, misplaced)
     for i, s in sites:
-        if s.node is not None and s.node not in by_id:
+        if s.node is not None and s.node not in by_id and s.node not in r.invalid_ids:
             r.error(sfile, f"features[{i}].properties.node", f"unknown node {s.node!r}")
     _check_forces(r, forces, by_id)
     _check_movements(r, movements, by_id)
     for key, i, item in r.failed:
-        check_raw_references(r, key, i, item, set(by_id))
+        check_raw_references(r, key, i, item, set(by_id) | r.invalid_ids)
 
 
 LAYER_DEFAULT = {"nodes": "nodes.geojson", "roads": "roads.geojson", "sites": "sites.geojson"}

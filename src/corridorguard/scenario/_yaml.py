@@ -17,8 +17,11 @@ __all__ = ["Path_", "ScenarioLoader", "line_for", "line_map", "load_yaml"]
 Path_ = tuple[str | int, ...]
 
 
-class ScenarioLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema ints, floats and booleans."""
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class ScenarioLoader(_Base):
+    """Safe loader (libyaml when available) with YAML 1.2 core ints, floats and booleans."""
 
 
 _REPLACED = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
@@ -46,8 +49,12 @@ ScenarioLoader.add_implicit_resolver(
 
 def load_yaml(text: str) -> tuple[Any, dict[Path_, int]]:
     """Parse ``text``; return the data and its :func:`line_map`. Raises ``yaml.YAMLError``."""
-    node = yaml.compose(text, Loader=ScenarioLoader)
-    data = yaml.load(text, Loader=ScenarioLoader)  # a SafeLoader subclass
+    loader = ScenarioLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
     return data, ({} if node is None else line_map(node))
 
 

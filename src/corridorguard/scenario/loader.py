@@ -78,6 +78,8 @@ class _Reader:
     errors: list[ValidationError] = field(default_factory=list)
     lines: dict[Path_, int] = field(default_factory=dict)
     geoms: dict[tuple[str, int], list[tuple[float, float]]] = field(default_factory=dict)
+    invalid_ids: set[str] = field(default_factory=set)
+    """Node ids of node features that failed validation (references to them are not 'unknown')."""
     failed: list[tuple[str, int, Any]] = field(default_factory=list)
     """YAML items (key, index, raw value) that failed model validation."""
 
@@ -312,6 +314,8 @@ def _read_layer(
         try:
             out.append((i, model.model_validate(data)))
         except pydantic.ValidationError as exc:
+            if layer == "nodes" and isinstance(data.get("id"), str):
+                r.invalid_ids.add(data["id"])
             for loc, msg in pydantic_problems(exc):
                 key = loc[0] if loc else None
                 where = geom_fields.get(key) if key in geom_fields else None
