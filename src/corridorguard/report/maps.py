@@ -18,9 +18,18 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from corridorguard.report._labels import declutter
 from corridorguard.scenario.model import Scenario
 
-__all__ = ["ROUTE_COLOURS", "draw_scenario", "label_note", "write_corridor_map"]
+__all__ = [
+    "ROUTE_COLOURS",
+    "Window",
+    "corridor_figure",
+    "densest_window",
+    "draw_scenario",
+    "label_note",
+    "write_corridor_map",
+]
 
 ROUTE_COLOURS = (
     "#0067A5", "#BE0032", "#008856", "#875692", "#F38400", "#882D17", "#E68FAC", "#2B9FBF",
@@ -69,8 +78,32 @@ def _labelled_nodes(scenario: Scenario) -> set[str]:
     return keep
 
 
-def draw_scenario(ax: Axes, scenario: Scenario, *, label_sites: bool = True) -> dict[str, str]:
-    """Draw ``scenario`` on ``ax``; returns the route -> colour mapping used."""
+def _short(name: str) -> str:
+    return name.split(" (")[0]
+
+
+Window = tuple[float, float, float, float]
+"""(min lon, min lat, max lon, max lat)."""
+
+
+def _inside(lon: float, lat: float, w: Window) -> bool:
+    return w[0] <= lon <= w[2] and w[1] <= lat <= w[3]
+
+
+def draw_scenario(
+    ax: Axes,
+    scenario: Scenario,
+    *,
+    label_sites: bool = True,
+    window: Window | None = None,
+    unlabelled: Window | None = None,
+) -> dict[str, str]:
+    """Draw ``scenario`` on ``ax``; returns the route -> colour mapping used.
+
+    Without ``window`` (the whole scenario) only junctions, dead ends and movement end points
+    are named; with a ``window`` (a zoomed inset) every node and site inside it is named.
+    Nothing inside ``unlabelled`` is named (an inset shows it).
+    """
     if scenario.boundary is not None:
         for ring in _rings(scenario.boundary):
             xs, ys = zip(*[(p[0], p[1]) for p in ring], strict=True)
@@ -87,17 +120,32 @@ def draw_scenario(ax: Axes, scenario: Scenario, *, label_sites: bool = True) -> 
         [n.lon for n in approx], [n.lat for n in approx], s=14, facecolors="white",
         edgecolors="black", linewidths=0.8, zorder=3,
     )  # fmt: skip
+    named = _labelled_nodes(scenario) if window is None else set(scenario.node_index)
     for node in scenario.nodes:
-        if node.id in _labelled_nodes(scenario):
+        if node.id not in named or (unlabelled and _inside(node.lon, node.lat, unlabelled)):
+            continue
+        if window is None or _inside(node.lon, node.lat, window):
             ax.annotate(
-                node.name.split(" (")[0], (node.lon, node.lat), xytext=(3, -7),
+                _short(node.name), (node.lon, node.lat), xytext=(3, -7),
                 textcoords="offset points", fontsize=5.5, color="#333333", zorder=4,
+                annotation_clip=True, clip_on=window is not None, gid="node",
             )  # fmt: skip
-    _draw_sites(ax, scenario, label_sites=label_sites)
+    _draw_sites(
+        ax, scenario, label_sites=label_sites, window=window or scenario.bbox(),
+        clip=window is not None, unlabelled=unlabelled,
+    )  # fmt: skip
     return colours
 
 
-def _draw_sites(ax: Axes, scenario: Scenario, *, label_sites: bool) -> None:
+def _draw_sites(
+    ax: Axes,
+    scenario: Scenario,
+    *,
+    label_sites: bool,
+    window: Window,
+    clip: bool,
+    unlabelled: Window | None,
+) -> None:
     if not scenario.sites:
         return
     sizes = [18 + 22 * s.criticality for s in scenario.sites]
@@ -107,52 +155,117 @@ def _draw_sites(ax: Axes, scenario: Scenario, *, label_sites: bool) -> None:
     )  # fmt: skip
     if not label_sites:
         return
-    x_right = max(n.lon for n in scenario.nodes)
-    placed: list[tuple[float, float]] = []
-    for s in sorted(scenario.sites, key=lambda s: (s.lat, s.lon)):
-        k = sum(1 for x, y in placed if abs(x - s.lon) < 1.2 and abs(y - s.lat) < 0.8)
-        placed.append((s.lon, s.lat))
-        right = s.lon > x_right - 2.5
+    for s in scenario.sites:
+        if not _inside(s.lon, s.lat, window) or (unlabelled and _inside(s.lon, s.lat, unlabelled)):
+            continue
         ax.annotate(
-            s.name, (s.lon, s.lat), xytext=(-8 if right else 8, 4 + 10 * k),
-            textcoords="offset points", fontsize=5.5, color="#7b241c", zorder=6,
-            ha="right" if right else "left",
-            arrowprops={"arrowstyle": "-", "color": "#c0392b", "lw": 0.4},
+            _short(s.name), (s.lon, s.lat), xytext=(8, 4), textcoords="offset points",
+            fontsize=5.5, color="#7b241c", zorder=6, clip_on=clip, gid="site",
+            arrowprops={"arrowstyle": "-", "color": "#c0392b", "lw": 0.4, "shrinkA": 0},
         )  # fmt: skip
 
 
+def densest_window(scenario: Scenario, *, half_lon: float = 1.3, half_lat: float = 1.0) -> Window:
+    """The window around the node with the most nodes and sites nearby (for a zoomed inset)."""
+    points = [(n.lon, n.lat) for n in scenario.nodes] + [(s.lon, s.lat) for s in scenario.sites]
+
+    def crowd(n: Any) -> int:
+        return sum(
+            1 for x, y in points if abs(x - n.lon) <= half_lon and abs(y - n.lat) <= half_lat
+        )
+
+    centre = max(scenario.nodes, key=crowd)
+    return (
+        centre.lon - half_lon,
+        centre.lat - half_lat,
+        centre.lon + half_lon,
+        centre.lat + half_lat,
+    )
+
+
 def write_corridor_map(
-    scenario: Scenario, path: str | Path, *, dpi: int = 150, title: str | None = None
+    scenario: Scenario,
+    path: str | Path,
+    *,
+    dpi: int = 150,
+    title: str | None = None,
+    inset: Window | bool | None = True,
 ) -> Path:
-    """Write a PNG map of ``scenario`` to ``path``; returns the path."""
+    """Write a PNG map of ``scenario`` to ``path`` (see :func:`corridor_figure`); returns it."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
+    corridor_figure(scenario, title=title, inset=inset).savefig(out, dpi=dpi)
+    return out
+
+
+def corridor_figure(
+    scenario: Scenario, *, title: str | None = None, inset: Window | bool | None = True
+) -> Figure:
+    """The corridor map as a matplotlib ``Figure`` (Agg canvas, no pyplot state).
+
+    ``inset``: ``True`` adds a zoomed panel (lower right) on the most crowded area
+    (:func:`densest_window`), a window ``(lon0, lat0, lon1, lat1)`` zooms there, ``False`` or
+    ``None`` draws no inset.
+    """
     fig = Figure(figsize=(10, 11.5))
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.06, 0.1, 0.9, 0.83))
-    colours = draw_scenario(ax, scenario)
+    if inset is True:
+        inset = densest_window(scenario)
+    window = inset or None
+    colours = draw_scenario(ax, scenario, unlabelled=window)
     x0, y0, x1, y1 = scenario.bbox()
     pad = 0.6
     ax.set_xlim(x0 - pad, x1 + pad)
     ax.set_ylim(y0 - pad, y1 + pad)
-    ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
+    aspect = 1 / math.cos(math.radians((y0 + y1) / 2))
+    ax.set_aspect(aspect)
     ax.set_xlabel("longitude (°E)", fontsize=8)
     ax.set_ylabel("latitude (°N)", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(True, color="#dddddd", lw=0.4, zorder=-1)
     ax.set_title(title or scenario.title or scenario.name, fontsize=12)
-    _legend(ax, colours)
-    ax.text(
+    legend = _legend(ax, colours)
+    note = ax.text(
         0.5, 0.995, label_note(scenario), transform=ax.transAxes, ha="center", va="top",
         fontsize=10, fontweight="bold", color="#7b241c",
         bbox={"boxstyle": "round", "facecolor": "#fff3cd", "edgecolor": "#c0392b"}, zorder=10,
     )  # fmt: skip
+    axes, blocked = [ax], [legend, note]
+    if window is not None:
+        sub = _inset(ax, scenario, window, aspect)
+        axes.append(sub)
+        blocked.append(sub)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = [a.get_window_extent(renderer) for a in blocked]
+    declutter(fig, axes, obstacles={id(ax): boxes})
     fig.text(0.06, 0.02, "\n".join(scenario.attribution), fontsize=6.5, color="#555555")
-    fig.savefig(out, dpi=dpi)
-    return out
+    return fig
 
 
-def _legend(ax: Axes, colours: dict[str, str]) -> None:
+def _inset(ax: Axes, scenario: Scenario, window: Window, aspect: float) -> Axes:
+    from matplotlib.patches import Rectangle
+
+    sub = ax.inset_axes((0.655, 0.008, 0.34, 0.38))
+    draw_scenario(sub, scenario, window=window)
+    sub.set_xlim(window[0], window[2])
+    sub.set_ylim(window[1], window[3])
+    sub.set_aspect(aspect, adjustable="box", anchor="SE")
+    sub.set_xticks([])
+    sub.set_yticks([])
+    sub.set_facecolor("white")
+    sub.set_zorder(12)
+    sub.set_title("detail (dashed box)", fontsize=7, pad=2)
+    ax.add_patch(
+        Rectangle(
+            (window[0], window[1]), window[2] - window[0], window[3] - window[1], fill=False,
+            edgecolor="#444444", lw=0.8, ls="--", zorder=9,
+        )
+    )  # fmt: skip
+    return sub
+
+
+def _legend(ax: Axes, colours: dict[str, str]) -> Any:
     handles: list[Any] = [Line2D([], [], color=c, lw=2, label=r) for r, c in colours.items()]
     handles += [
         Line2D([], [], ls="", marker="o", color="black", ms=3, label="town (GeoNames)"),
@@ -166,3 +279,4 @@ def _legend(ax: Axes, colours: dict[str, str]) -> None:
         title="routes", title_fontsize=7, framealpha=0.9,
     )  # fmt: skip
     leg.set_zorder(11)
+    return leg
