@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "boundary_geometry",
     "cross_check",
     "line_data",
+    "pad_times",
     "point_data",
     "resolve_polygon_file",
 ]
@@ -36,8 +38,21 @@ def _is_position(p: Any) -> bool:
         isinstance(p, list | tuple)
         and len(p) in (2, 3)
         and all(isinstance(x, int | float) and not isinstance(x, bool) for x in p)
-        and all(math.isfinite(x) for x in p)
+        and all(abs(x) < 1e300 and math.isfinite(x) for x in p)
     )
+
+
+_SHORT_TIME = re.compile(r"^\d:\d\d(:\d\d)?$")
+
+
+def pad_times(item: dict[str, Any]) -> dict[str, Any]:
+    """``6:00`` -> ``06:00`` for movement windows (ISO 8601 wants two-digit hours)."""
+    out = dict(item)
+    for key in ("window_start", "window_end"):
+        value = out.get(key)
+        if isinstance(value, str) and _SHORT_TIME.match(value):
+            out[key] = "0" + value
+    return out
 
 
 def _in_range(lon: float, lat: float) -> bool:

@@ -346,6 +346,8 @@ def _read_yaml_list(
     for i, item in enumerate(raw):
         if key == "forces" and isinstance(item, dict):
             item = _checks.resolve_polygon_file(r, item, i, folder)
+        if key == "movements" and isinstance(item, dict):
+            item = _checks.pad_times(item)
         try:
             out.append((i, model.model_validate(item)))
         except pydantic.ValidationError as exc:
