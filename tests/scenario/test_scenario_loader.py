@@ -202,6 +202,17 @@ def test_bad_road_geometry(folder: Path) -> None:
     assert "km from nodes" in errors[2].message
 
 
+def test_swapped_road_positions(folder: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        geom = data["features"][9]["geometry"]
+        geom["coordinates"] = [[lat, lon] for lon, lat in geom["coordinates"]]
+
+    edit_layer(folder, "roads.geojson", change)
+    err = only(validate_scenario_folder(folder))
+    assert (err.file, err.field) == ("cpec/roads.geojson", "features[9].geometry.coordinates")
+    assert "swapped" in err.message
+
+
 def test_length_in_kilometres_is_caught(folder: Path) -> None:
     data = json.loads((folder / "roads.geojson").read_text("utf-8"))
     km = data["features"][0]["properties"]["length_m"] / 1000

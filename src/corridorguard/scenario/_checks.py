@@ -219,14 +219,16 @@ def _check_edge_geometry(r: Any, fname: str, i: int, e: Edge, nodes: dict[str, N
     a, b = nodes[e.source], nodes[e.target]
     coords = r.geoms.get(("roads", i))
     if coords:
-        (x0, y0), (x1, y1) = coords[0], coords[-1]
-        fwd = max(haversine_m(x0, y0, a.lon, a.lat), haversine_m(x1, y1, b.lon, b.lat))
-        back = max(haversine_m(x0, y0, b.lon, b.lat), haversine_m(x1, y1, a.lon, a.lat))
-        if min(fwd, back) > ENDPOINT_TOLERANCE_M:
-            msg = (
-                f"LineString ends are {min(fwd, back) / 1000:.1f} km from nodes "
-                f"{e.source!r}/{e.target!r} (swapped [lat, lon]? wrong node?)"
-            )
+        gap = _end_gap(coords[0], coords[-1], a, b)
+        if gap > ENDPOINT_TOLERANCE_M:
+            swapped = _end_gap(coords[0][::-1], coords[-1][::-1], a, b)
+            if swapped <= ENDPOINT_TOLERANCE_M:
+                msg = "positions look swapped ([lat, lon]); GeoJSON order is [lon, lat]"
+            else:
+                msg = (
+                    f"LineString ends are {gap / 1000:.1f} km from nodes "
+                    f"{e.source!r}/{e.target!r} (wrong node? wrong geometry?)"
+                )
             r.error(fname, f"features[{i}].geometry.coordinates", msg)
     straight = haversine_m(a.lon, a.lat, b.lon, b.lat)
     if e.length_m < 0.999 * straight - 1.0:
@@ -235,6 +237,14 @@ def _check_edge_geometry(r: Any, fname: str, i: int, e: Edge, nodes: dict[str, N
             "between its nodes (kilometres instead of metres?)"
         )
         r.error(fname, f"features[{i}].properties.length_m", msg)
+
+
+def _end_gap(first: Any, last: Any, a: Node, b: Node) -> float:
+    """Largest distance of a line's ends from nodes ``a``/``b`` (either direction), metres."""
+    (x0, y0), (x1, y1) = first, last
+    fwd = max(haversine_m(x0, y0, a.lon, a.lat), haversine_m(x1, y1, b.lon, b.lat))
+    back = max(haversine_m(x0, y0, b.lon, b.lat), haversine_m(x1, y1, a.lon, a.lat))
+    return min(fwd, back)
 
 
 def _check_forces(r: Any, forces: list[tuple[int, Force]], nodes: dict[str, Node]) -> None:
