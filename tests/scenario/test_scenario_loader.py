@@ -333,6 +333,10 @@ def test_not_found() -> None:
     assert len(errors) == 1 and isinstance(errors[0], NotFoundError)
 
 
+def test_validate_builtin_by_name() -> None:
+    assert validate_scenario_folder("cpec") == []
+
+
 def test_empty_folder(tmp_path: Path) -> None:
     err = only(validate_scenario_folder(tmp_path))
     assert "scenario.yaml" in str(err)

@@ -171,10 +171,16 @@ def _load_folder(folder: Path) -> Scenario:
 
 
 def validate_scenario_folder(path: str | Path) -> list[CorridorError]:
-    """Every problem of a scenario folder (an empty list when it is valid)."""
+    """Every problem of a scenario folder (an empty list when it is valid).
+
+    ``path`` is a folder; a built-in scenario name (``"cpec"``) also works when no folder of
+    that name exists.
+    """
     folder = Path(path)
+    if not folder.is_dir() and str(path) in builtin_scenarios():
+        folder = BUILTIN_DIR / str(path)
     if not folder.is_dir():
-        return [NotFoundError("not a folder", file=str(folder))]
+        return [NotFoundError("not a scenario folder", file=str(folder))]
     return list(read_scenario_folder(folder)[1])
 
 
