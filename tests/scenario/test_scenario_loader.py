@@ -80,6 +80,19 @@ def test_negative_criticality(folder: Path) -> None:
     assert str(err).startswith("cpec/sites.geojson: features[3].properties.criticality: ")
 
 
+def test_geojson_line_numbers_when_features_are_on_their_own_lines(folder: Path) -> None:
+    # The shipped files hold one feature per line: line = index + 2.
+    edit = json.loads((folder / "sites.geojson").read_text("utf-8"))
+    edit["features"][3]["properties"]["criticality"] = 9
+    (folder / "sites.geojson").write_text(json.dumps(edit, indent=2), "utf-8")
+    err = only(validate_scenario_folder(folder))
+    lines = (folder / "sites.geojson").read_text("utf-8").splitlines()
+    assert err.line is not None and lines[err.line - 1].strip() == "{"
+    assert lines[err.line].strip() == '"type": "Feature",'
+    assert sum(1 for ln in lines[: err.line] if ln == "    {") == 4  # the 4th feature (index 3)
+    assert str(err).startswith(f"cpec/sites.geojson:{err.line}: features[3].properties")
+
+
 def test_missing_field(folder: Path) -> None:
     edit_layer(folder, "sites.geojson", props(4, name=_DELETE))
     err = only(validate_scenario_folder(folder))
@@ -467,3 +480,32 @@ def test_random_node_perturbation_keeps_geometry_checks_consistent(
             f"features[{k}].properties.length_m" for k, e in enumerate(base.edges) if e in touching
         }
         assert {e.field for e in road_errors} & touched
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    features=st.lists(
+        st.dictionaries(st.text(max_size=4), st.integers() | st.text(max_size=6), max_size=3)
+        | st.integers(),
+        max_size=6,
+    ),
+    indent=st.none() | st.integers(min_value=0, max_value=4),
+    before=st.dictionaries(st.sampled_from(["name", "type", "crs"]), st.text(max_size=5)),
+)
+def test_feature_lines_match_json_layout(
+    features: list[Any], indent: int | None, before: dict[str, str]
+) -> None:
+    from corridorguard.scenario._jsonpos import feature_lines
+
+    text = json.dumps({**before, "features": features, "tail": [1, 2]}, indent=indent)
+    lines = feature_lines(text)
+    if not features:
+        assert lines == []
+        return
+    if indent is None:  # minified: one line, so a line number would not help
+        assert lines == ([1] if len(features) == 1 else [])
+        return
+    assert len(lines) == len(features)
+    rows = text.split("\n")
+    for line, feat in zip(lines, features, strict=True):
+        assert rows[line - 1].strip().startswith(json.dumps(feat, indent=indent).split("\n")[0])
