@@ -509,3 +509,24 @@ def test_feature_lines_match_json_layout(
     rows = text.split("\n")
     for line, feat in zip(lines, features, strict=True):
         assert rows[line - 1].strip().startswith(json.dumps(feat, indent=indent).split("\n")[0])
+
+
+def test_polygon_jurisdiction_round_trip(folder: Path, tmp_path: Path) -> None:
+    # A polygon covering all of force B's bases validates, and survives write -> load.
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[60, 23], [70, 23], [70, 31], [60, 31], [60, 23]]],
+    }
+    (folder / "south.geojson").write_text(json.dumps({"type": "Feature", "geometry": square}))
+    edit_yaml(
+        folder,
+        "    provinces:\n    - Sindh\n    - Balochistan\n",
+        "    polygon: south.geojson\n",
+    )
+    assert validate_scenario_folder(folder) == []
+    sc = load_scenario(folder)
+    assert sc.forces[1].jurisdiction.polygon == square
+    assert sc.node_in_jurisdiction("force_b", "gwadar")
+    assert not sc.node_in_jurisdiction("force_b", "lahore")
+    write_scenario_folder(sc, tmp_path / "out")
+    assert load_scenario(tmp_path / "out") == sc
