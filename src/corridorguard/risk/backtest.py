@@ -44,8 +44,10 @@ __all__ = [
     "ModelScore",
     "ModelSelection",
     "backtest",
+    "region_grid",
     "rolling_origins",
     "select_model",
+    "tuning_origins",
 ]
 
 MODELS: dict[str, type[RiskModel]] = {**BASELINES, "etas": ETASModel}
@@ -169,6 +171,28 @@ def rolling_origins(start: Any, end: Any, step: Any, horizon: Any) -> list[float
     return [s + k * st for k in range(n)]
 
 
+def tuning_origins(
+    events: Events, origins: Sequence[float], step: Any, horizon: Any, n: int
+) -> list[float]:
+    """The ``n`` origins of the tuning block: ``origins[0] - horizon - k * step``, k < n, each
+    with at least two earlier events (their test windows end by the first test origin)."""
+    if not origins:
+        return []
+    h, st = as_seconds(horizon), as_seconds(step)
+    cands = sorted(origins[0] - h - k * st for k in range(n))
+    return [o for o in cands if len(events.before(o)) >= 2]
+
+
+def region_grid(
+    events: Events, before: float, *, cell_m: float, buffer_m: float | None = None
+) -> Grid:
+    """The default backtest region: cells near the events strictly before ``before``."""
+    region_events = events.before(before)
+    if len(region_events) < 2:
+        raise ValidationError("fewer than two events before the first origin", field="start")
+    return Grid.around_events(region_events, cell_m=cell_m, buffer_m=buffer_m)
+
+
 def _training_events(events: Events, origin: float) -> Events:
     """The events a model may see at ``origin``: strictly before it."""
     return events.before(origin)
@@ -284,18 +308,13 @@ def backtest(
         Callback ``(done, total)``.
     """
     h = as_seconds(horizon)
-    st = as_seconds(step)
     origins = rolling_origins(start, end, step, horizon)
-    tune_origins = sorted(origins[0] - h - k * st for k in range(n_tune_origins if tune else 0))
-    tune_origins = [o for o in tune_origins if len(events.before(o)) >= 2]
+    tune_origins = tuning_origins(events, origins, step, horizon, n_tune_origins if tune else 0)
     if grid is None:
         if cell_m is None:
             raise ValidationError("give a grid or cell_m", field="cell_m")
         first = tune_origins[0] if tune_origins else origins[0]
-        region_events = events.before(first)
-        if len(region_events) < 2:
-            raise ValidationError("fewer than two events before the first origin", field="start")
-        grid = Grid.around_events(region_events, cell_m=cell_m, buffer_m=buffer_m)
+        grid = region_grid(events, first, cell_m=cell_m, buffer_m=buffer_m)
     covs = tuple(float(c) for c in coverages)
     protos = _prototypes(models, grid, model_params or {})
     cands = {

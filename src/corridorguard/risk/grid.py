@@ -147,7 +147,7 @@ class Grid:
         FeatureCollection; a string is parsed as JSON)."""
         import shapely
         from shapely.geometry import shape
-        from shapely.ops import transform, unary_union
+        from shapely.ops import unary_union
 
         if isinstance(geometry, str):
             geometry = json.loads(geometry)
@@ -166,7 +166,9 @@ class Grid:
         c = geom.centroid
         crs = laea_crs(c.x, c.y)
         probe = cls(crs, 0.0, 0.0, 1.0, 1, 1, np.ones((1, 1), dtype=bool))
-        proj = transform(lambda a, b, z=None: probe.project(np.asarray(a), np.asarray(b)), geom)
+        proj = shapely.transform(
+            geom, lambda xy: np.column_stack(probe.project(xy[:, 0], xy[:, 1]))
+        )
         xmin, ymin, xmax, ymax = proj.bounds
         x0, y0, nx, ny = cls._bbox(crs, xmin, ymin, xmax, ymax, cell_m)
         gx, gy = np.meshgrid(

@@ -88,7 +88,8 @@ class RiskModel:
         Window before ``start`` over which the expected total count is estimated.
     """
 
-    name: ClassVar[str] = "model"
+    name: str = "model"
+    """Display name (a class default; an instance may override it, e.g. ``etas_cov``)."""
     _params: ClassVar[tuple[str, ...]] = ()
     param_grid: ClassVar[dict[str, list[Any]]] = {}
     """Default tuning candidates (used by the backtest on the tuning block)."""
