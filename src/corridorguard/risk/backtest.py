@@ -100,7 +100,7 @@ class ModelScore:
 
 
 def _key(k: float) -> str:
-    return f"{k:.2f}"
+    return str(float(k))
 
 
 @dataclass

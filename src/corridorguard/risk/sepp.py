@@ -84,7 +84,7 @@ class ETASModel(RiskModel):
         *,
         bg_bandwidth_m: float | str = "2cell",
         max_lag_days: float = 60.0,
-        max_distance_m: float | str = "5cell",
+        max_distance_m: float | str = "3cell",
         min_sigma_m: float | str = "0.25cell",
         background: str = "kde",
         covariates: Mapping[str, FloatArray] | None = None,
@@ -143,9 +143,7 @@ class ETASModel(RiskModel):
         t0 = float(p.t[0])
         td = (p.t - t0) / DAY
         T = max((end - t0) / DAY, float(td[-1]), 1e-9)
-        par, chi = _pairs(p.x, p.y, td, R, self.max_lag_days)
-        dt = td[chi] - td[par]
-        d2 = (p.x[chi] - p.x[par]) ** 2 + (p.y[chi] - p.y[par]) ** 2
+        pairs = _PairSet(*_pairs(p.x, p.y, td, R, self.max_lag_days), p.x, p.y, td, p.w, R)
         cell = g.locate(p.x, p.y)
         z = self._standardised_covariates()
         w = p.w
@@ -158,9 +156,10 @@ class ETASModel(RiskModel):
         area = g.cell_area
         converged = False
         for it in range(1, self.max_iter + 1):
+            par, chi, dt, d2 = pairs.par, pairs.chi, pairs.dt, pairs.d2
             bg = mu * beta[cell] / area
-            trig = w[par] * theta * omega * np.exp(-omega * dt) * np.exp(-d2 / (2 * sigma * sigma))
-            trig /= 2 * np.pi * sigma * sigma
+            scale = theta * omega / (2 * np.pi * sigma * sigma)
+            trig = pairs.wp * np.exp(-(omega * dt + d2 * (0.5 / (sigma * sigma)))) * scale
             lam = bg + np.bincount(chi, weights=trig, minlength=n)
             pk = w[chi] * trig / lam[chi]
             pb = w * bg / lam
@@ -169,7 +168,7 @@ class ETASModel(RiskModel):
             new_omega = S / max(float(np.sum(pk * dt)), 1e-12) if S > 0 else omega
             new_omega = max(new_omega, 3.0 / self.max_lag_days)
             new_sigma = np.sqrt(np.sum(pk * d2) / (2 * S)) if S > 0 else sigma
-            new_sigma = float(np.clip(new_sigma, smin, max(R / 3.0, smin)))
+            new_sigma = float(np.clip(new_sigma, smin, max(pairs.reach / 3.0, smin)))
             new_mu = pb.sum() / T
             kde = g.to_active(smooth(g, p.x, p.y, pb, kernel="gaussian", bandwidth=hb)) + 1e-12
             m_c = np.bincount(cell, weights=pb, minlength=g.n_active).astype(np.float64)
@@ -177,6 +176,7 @@ class ETASModel(RiskModel):
             old = np.array([mu, theta, omega, sigma])
             new = np.array([new_mu, new_theta, new_omega, new_sigma])
             mu, theta, omega, sigma = (float(v) for v in new)
+            pairs.adapt(sigma, w)
             if self.progress is not None:
                 self.progress(it, self.max_iter)
             if np.max(np.abs(new - old) / np.maximum(np.abs(old), 1e-12)) < self.tol:
@@ -186,7 +186,7 @@ class ETASModel(RiskModel):
         self.background_ = beta
         self.gamma_ = dict(zip(self.covariates, gamma.tolist(), strict=True))
         self.n_iter_, self.converged_ = it, converged
-        self.n_pairs_ = int(par.size)
+        self.n_pairs_ = int(pairs.n_full)
         self.loglik_ = float(
             np.sum(w * np.log(lam)) - mu * T - theta * np.sum(w * (1 - np.exp(-omega * (T - td))))
         )
@@ -259,6 +259,39 @@ class ETASModel(RiskModel):
         base = mu * hd + h0 * eo
         extra = mu * th / (1.0 - th) * (hd - ek) + h0 * (ek - eo)
         return float((base + extra) / base) if base > 0 else 1.0
+
+
+class _PairSet:
+    """Candidate (parent, child) pairs, pruned to ``6 sigma`` while the trigger is small and
+    restored to the full cut-off when ``sigma`` reaches a third of the pruned reach."""
+
+    def __init__(
+        self,
+        par: NDArray[np.int64],
+        chi: NDArray[np.int64],
+        x: FloatArray,
+        y: FloatArray,
+        td: FloatArray,
+        w: FloatArray,
+        R: float,
+    ) -> None:
+        self.full = (par, chi, td[chi] - td[par], (x[chi] - x[par]) ** 2 + (y[chi] - y[par]) ** 2)
+        self.n_full = int(par.size)
+        self.R = self.reach = R
+        self.par, self.chi, self.dt, self.d2 = self.full
+        self.wp: FloatArray = w[par]
+
+    def adapt(self, sigma: float, w: FloatArray) -> None:
+        if self.reach < self.R and sigma >= 0.99 * self.reach / 3.0:
+            self.reach = self.R
+            self.par, self.chi, self.dt, self.d2 = self.full
+        elif 6.0 * sigma < self.reach / 2.0:
+            self.reach = 6.0 * sigma
+            keep = self.full[3] <= self.reach**2
+            self.par, self.chi, self.dt, self.d2 = (a[keep] for a in self.full)
+        else:
+            return
+        self.wp = w[self.par]
 
 
 def _normalise(v: FloatArray) -> FloatArray:
