@@ -156,7 +156,7 @@ class ETASModel(RiskModel):
         area = g.cell_area
         converged = False
         for it in range(1, self.max_iter + 1):
-            par, chi, dt, d2 = pairs.par, pairs.chi, pairs.dt, pairs.d2
+            chi, dt, d2 = pairs.chi, pairs.dt, pairs.d2
             bg = mu * beta[cell] / area
             scale = theta * omega / (2 * np.pi * sigma * sigma)
             trig = pairs.wp * np.exp(-(omega * dt + d2 * (0.5 / (sigma * sigma)))) * scale
@@ -288,7 +288,8 @@ class _PairSet:
         elif 6.0 * sigma < self.reach / 2.0:
             self.reach = 6.0 * sigma
             keep = self.full[3] <= self.reach**2
-            self.par, self.chi, self.dt, self.d2 = (a[keep] for a in self.full)
+            par, chi, dt, d2 = self.full
+            self.par, self.chi, self.dt, self.d2 = par[keep], chi[keep], dt[keep], d2[keep]
         else:
             return
         self.wp = w[self.par]
