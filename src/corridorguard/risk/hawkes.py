@@ -66,21 +66,30 @@ class HawkesExpFit:
 
 
 def _negloglik(
-    theta: FloatArray, t: FloatArray, t0: float, T: float, fixed_beta: float | None
+    theta: FloatArray,
+    t: FloatArray,
+    t0: float,
+    T: float,
+    fixed: tuple[float, FloatArray, float] | None,
 ) -> tuple[float, FloatArray]:
+    """Negative log-likelihood and gradient in log-parameters. ``fixed = (beta, A, comp)`` when
+    the decay is fixed (the decay sums are then computed once)."""
     mu, alpha = np.exp(theta[0]), np.exp(theta[1])
-    beta = fixed_beta if fixed_beta is not None else float(np.exp(theta[2]))
-    A, B = decay_sums(t, beta)
+    if fixed is None:
+        beta = float(np.exp(theta[2]))
+        A, B = decay_sums(t, beta)
+        rest = T - t
+        ex = np.exp(-beta * rest)
+        comp = float(np.sum(1.0 - ex))
+    else:
+        beta, A, comp = fixed
     lam = mu + alpha * beta * A
-    rest = T - t
-    ex = np.exp(-beta * rest)
-    comp = float(np.sum(1.0 - ex))
     ll = float(np.sum(np.log(lam))) - mu * (T - t0) - alpha * comp
     inv = 1.0 / lam
     g_mu = float(np.sum(inv)) - (T - t0)
     g_alpha = float(np.sum(beta * A * inv)) - comp
     grad = [g_mu * mu, g_alpha * alpha]
-    if fixed_beta is None:
+    if fixed is None:
         g_beta = float(np.sum(alpha * (A - beta * B) * inv)) - alpha * float(np.sum(rest * ex))
         grad.append(g_beta * beta)
     return -ll, -np.asarray(grad)
@@ -108,12 +117,18 @@ def fit_hawkes_exp(
         raise ValidationError("end must be after start", field="end")
     rate = t.size / (T - t0)
     x0 = [np.log(0.5 * rate), np.log(0.5)]
+    fixed = None
     if decay is None:
         x0.append(np.log(10.0 * rate))
+    else:
+        if decay <= 0:
+            raise ValidationError("decay must be positive", field="decay")
+        A, _ = decay_sums(t, float(decay))
+        fixed = (float(decay), A, float(np.sum(1.0 - np.exp(-decay * (T - t)))))
     res = minimize(
         _negloglik,
         np.asarray(x0),
-        args=(t, t0, T, decay),
+        args=(t, t0, T, fixed),
         jac=True,
         method="L-BFGS-B",
         options={"maxiter": max_iter},

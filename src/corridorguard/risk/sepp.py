@@ -55,7 +55,8 @@ class ETASModel(RiskModel):
     bg_bandwidth_m
         Bandwidth of the background KDE (metres, or ``"<k>cell"``).
     max_lag_days, max_distance_m
-        Cut-offs of the parent search (box in time and space).
+        Cut-offs of the parent search (box in time and space); ``max_distance_m`` defaults to
+        ``max(3 cells, 3 km)``. Keep it at least three times the expected trigger distance.
     min_sigma_m
         Floor of the trigger distance (guards against duplicate coordinates); a quarter cell.
     background
@@ -84,7 +85,7 @@ class ETASModel(RiskModel):
         *,
         bg_bandwidth_m: float | str = "2cell",
         max_lag_days: float = 60.0,
-        max_distance_m: float | str = "3cell",
+        max_distance_m: float | str | None = None,
         min_sigma_m: float | str = "0.25cell",
         background: str = "kde",
         covariates: Mapping[str, FloatArray] | None = None,
@@ -137,7 +138,11 @@ class ETASModel(RiskModel):
         n = p.t.size
         if n < 2 or p.w.sum() <= 0:
             raise SolverError("ETAS needs at least two weighted events in the region")
-        R = cell_length(self.max_distance_m, g)
+        R = (
+            max(3.0 * g.cell, 3000.0)
+            if self.max_distance_m is None
+            else cell_length(self.max_distance_m, g)
+        )
         smin = cell_length(self.min_sigma_m, g)
         hb = cell_length(self.bg_bandwidth_m, g)
         t0 = float(p.t[0])
