@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from corridorguard.errors import ValidationError
+from corridorguard.errors import SolverError, ValidationError
 from corridorguard.risk.events import DAY, Events, to_seconds
 from corridorguard.risk.grid import Grid
 from corridorguard.risk.metrics import (
@@ -34,7 +34,7 @@ from corridorguard.risk.metrics import (
     hit_counts,
     loglik_sum,
 )
-from corridorguard.risk.models import BASELINES, RiskModel, as_seconds
+from corridorguard.risk.models import BASELINES, RiskModel, UniformModel, as_seconds
 from corridorguard.risk.sepp import ETASModel
 
 __all__ = [
@@ -72,6 +72,8 @@ class ModelScore:
     brier: FloatArray  # (n_origins,)
     prototype: RiskModel | None = None
     """The (tuned, unfitted) model that was scored."""
+    n_failed: int = 0
+    """Origins where the fit failed (SolverError) and the uniform forecast was scored instead."""
 
     def _rate(self) -> FloatArray:
         total = self.n.sum()
@@ -129,6 +131,7 @@ class BacktestResult:
                 "pai": s.pai,
                 "loglik_per_event": s.loglik_per_event,
                 "brier": s.brier_mean,
+                "n_failed": s.n_failed,
                 "params": {k: _jsonable(v) for k, v in s.params.items() if k != "covariates"},
             }
             for name, s in self.scores.items()
@@ -237,21 +240,23 @@ class _Scorer:
         k = len(self.origins)
         hits = np.zeros((k, len(self.coverages)))
         n, ll, br = np.zeros(k), np.zeros(k), np.zeros(k)
+        failed = 0
         for i, o in enumerate(self.origins):
             train = _training_events(self.events, o)
             _check_no_leak(train, o)
             counts = self.counts[i]
             n[i] = counts.sum()
-            if len(train) < 2:
-                pred = np.full(self.grid.n_active, 1e-9)
-            else:
+            try:
                 pred = proto.clone().fit(train).predict(o, self.horizon)
+            except SolverError:  # e.g. too few events for ETAS: score the uniform forecast
+                failed += 1
+                pred = UniformModel(self.grid).fit(train).predict(o, self.horizon)
             hits[i] = hit_counts(pred, counts, self.coverages)
             ll[i] = loglik_sum(pred, counts)
             br[i] = brier_score(pred, counts)
             if progress is not None:
                 progress()
-        return ModelScore(name, proto.get_params(), self.coverages, hits, n, ll, br, proto)
+        return ModelScore(name, proto.get_params(), self.coverages, hits, n, ll, br, proto, failed)
 
 
 def _candidates(
