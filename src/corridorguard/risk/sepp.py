@@ -148,7 +148,9 @@ class ETASModel(RiskModel):
         t0 = float(p.t[0])
         td = (p.t - t0) / DAY
         T = max((end - t0) / DAY, float(td[-1]), 1e-9)
-        pairs = _PairSet(*_pairs(p.x, p.y, td, R, self.max_lag_days), p.x, p.y, td, p.w, R)
+        pairs = _PairSet(
+            *_pairs(p.x, p.y, td, R, self.max_lag_days), p.x, p.y, td, p.w, R, self.max_lag_days
+        )
         cell = g.locate(p.x, p.y)
         z = self._standardised_covariates()
         w = p.w
@@ -171,7 +173,7 @@ class ETASModel(RiskModel):
             S = pk.sum()
             new_theta = min(S / np.sum(w * (1.0 - np.exp(-omega * (T - td)))), 0.99)
             new_omega = S / max(float(np.sum(pk * dt)), 1e-12) if S > 0 else omega
-            new_omega = max(new_omega, 3.0 / self.max_lag_days)
+            new_omega = max(new_omega, 3.0 / pairs.lag)
             new_sigma = np.sqrt(np.sum(pk * d2) / (2 * S)) if S > 0 else sigma
             new_sigma = float(np.clip(new_sigma, smin, max(pairs.reach / 3.0, smin)))
             new_mu = pb.sum() / T
@@ -181,7 +183,7 @@ class ETASModel(RiskModel):
             old = np.array([mu, theta, omega, sigma])
             new = np.array([new_mu, new_theta, new_omega, new_sigma])
             mu, theta, omega, sigma = (float(v) for v in new)
-            pairs.adapt(sigma, w)
+            pairs.adapt(sigma, omega, w)
             if self.progress is not None:
                 self.progress(it, self.max_iter)
             if np.max(np.abs(new - old) / np.maximum(np.abs(old), 1e-12)) < self.tol:
@@ -267,8 +269,14 @@ class ETASModel(RiskModel):
 
 
 class _PairSet:
-    """Candidate (parent, child) pairs, pruned to ``6 sigma`` while the trigger is small and
-    restored to the full cut-off when ``sigma`` reaches a third of the pruned reach."""
+    """Candidate (parent, child) pairs, pruned while the trigger is small next to the cut-offs.
+
+    Pairs farther than ``6 sigma`` or later than ``12 / omega`` carry a negligible trigger
+    (< e^-12 of the peak), so they are dropped while ``6 sigma < 0.8 reach`` (resp. the lag);
+    if ``sigma`` later reaches a third of the pruned reach (or ``1/omega`` a third of the pruned
+    lag) the full candidate set is restored. The fit clips ``sigma <= reach / 3`` and
+    ``omega >= 3 / lag``.
+    """
 
     def __init__(
         self,
@@ -279,24 +287,31 @@ class _PairSet:
         td: FloatArray,
         w: FloatArray,
         R: float,
+        lag: float,
     ) -> None:
         self.full = (par, chi, td[chi] - td[par], (x[chi] - x[par]) ** 2 + (y[chi] - y[par]) ** 2)
         self.n_full = int(par.size)
-        self.R = self.reach = R
+        self.R, self.lag_max = R, lag
+        self.reach, self.lag = R, lag
         self.par, self.chi, self.dt, self.d2 = self.full
         self.wp: FloatArray = w[par]
 
-    def adapt(self, sigma: float, w: FloatArray) -> None:
-        if self.reach < self.R and sigma >= 0.99 * self.reach / 3.0:
-            self.reach = self.R
-            self.par, self.chi, self.dt, self.d2 = self.full
-        elif 6.0 * sigma < self.reach / 2.0:
-            self.reach = 6.0 * sigma
-            keep = self.full[3] <= self.reach**2
-            par, chi, dt, d2 = self.full
-            self.par, self.chi, self.dt, self.d2 = par[keep], chi[keep], dt[keep], d2[keep]
-        else:
+    def adapt(self, sigma: float, omega: float, w: FloatArray) -> None:
+        reach, lag = self.reach, self.lag
+        if (reach < self.R and sigma >= 0.99 * reach / 3.0) or (
+            lag < self.lag_max and 1.0 / omega >= 0.99 * lag / 3.0
+        ):
+            reach, lag = self.R, self.lag_max
+        if 6.0 * sigma < 0.8 * reach:
+            reach = 6.0 * sigma
+        if 12.0 / omega < 0.8 * lag:
+            lag = 12.0 / omega
+        if (reach, lag) == (self.reach, self.lag):
             return
+        self.reach, self.lag = reach, lag
+        par, chi, dt, d2 = self.full
+        keep = (d2 <= reach * reach) & (dt <= lag)
+        self.par, self.chi, self.dt, self.d2 = par[keep], chi[keep], dt[keep], d2[keep]
         self.wp = w[self.par]
 
 
