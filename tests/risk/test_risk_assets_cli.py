@@ -239,3 +239,49 @@ def test_cli_errors_are_one_line(tmp_path: Path, shared_data: Path) -> None:
     )
     assert r.exit_code == 2
     assert json.loads(r.stdout)["error"] == "config"
+
+
+def test_cli_backtest_with_region_and_scenario_covariates(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    csv = shared_data / "real" / "chicago_southside_2016_sample.csv"
+    region = tmp_path / "region.geojson"
+    ring = [[-87.70, 41.72], [-87.55, 41.72], [-87.55, 41.85], [-87.70, 41.85], [-87.70, 41.72]]
+    region.write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}), encoding="utf-8")
+    sc_file = tmp_path / "sc.json"
+    sc_file.write_text(_scenario(-87.66, 41.76).model_dump_json(), encoding="utf-8")
+    r = CliRunner().invoke(
+        app,
+        [
+            "risk",
+            "backtest",
+            "--events",
+            str(csv),
+            "--format",
+            "csv",
+            "--mapping",
+            MAPPING,
+            "--cell-km",
+            "0.5",
+            "--start",
+            "2016-12-03",
+            "--end",
+            "2016-12-31",
+            "--models",
+            "uniform",
+            "--region",
+            str(region),
+            "--scenario",
+            str(sc_file),
+            "--no-tune",
+            "--n-boot",
+            "50",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert set(doc["models"]) == {"uniform", "etas_cov"}
+    # ~12.4 km x 14.4 km at 0.5 km cells
+    assert 650 <= doc["n_cells"] <= 760
+    assert doc["best_model"]["name"] == "etas_cov"
