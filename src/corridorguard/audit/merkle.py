@@ -72,9 +72,17 @@ class MerkleTree:
     """
 
     def __init__(self, leaf_hashes: Iterable[bytes] = ()) -> None:
-        self._levels: list[list[bytes]] = [[]]
-        for h in leaf_hashes:
-            self.append_hash(h)
+        row = list(leaf_hashes)
+        if any(len(h) != HASH_SIZE for h in row):
+            raise ValueError(f"leaf hashes must be {HASH_SIZE} bytes")
+        # bulk build, level by level: the same perfect subtrees that appends would cache
+        self._levels: list[list[bytes]] = [row]
+        while len(row) >= 2:
+            sha = hashlib.sha256
+            row = [sha(_NODE + row[i] + row[i + 1]).digest() for i in range(0, len(row) - 1, 2)]
+            self._levels.append(row)
+        if len(self._levels) > 1 and not self._levels[-1]:
+            self._levels.pop()
 
     @property
     def size(self) -> int:

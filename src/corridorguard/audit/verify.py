@@ -108,7 +108,7 @@ def parse_export_line(index: int, line: bytes | str) -> LogRecord | None:
 
 def _seq(data: bytes) -> object:
     try:
-        obj = json.loads(data)
+        obj = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
     return obj.get("seq", None) if isinstance(obj, dict) else None
