@@ -174,3 +174,22 @@ def test_keygen_and_bad_inputs(tmp_path: Path, export: dict[str, Path]) -> None:
     assert res.exit_code == 2 and "PEM" in res.output
     res = runner.invoke(app, ["audit", "prove", *_args(export)])
     assert res.exit_code == 2
+
+
+def test_cli_input_errors(export: dict[str, Path], tmp_path: Path) -> None:
+    e = str(export["entries"])
+    missing_key = ["--checkpoints", str(export["checkpoints"]), "--key", str(tmp_path / "nokey")]
+    assert runner.invoke(app, ["audit", "verify", "-e", e, *missing_key]).exit_code == 2
+    res = runner.invoke(app, ["audit", "prove", "--proof", str(tmp_path / "none"), *_args(export)])
+    assert res.exit_code == 2 and "no such proof file" in res.output
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert (
+        runner.invoke(app, ["audit", "prove", "--proof", str(bad), *_args(export)]).exit_code == 2
+    )
+    res = runner.invoke(app, ["audit", "prove", "5", "-e", e, "--size", "3", *_args(export)])
+    assert res.exit_code == 2 and "no tree size" in res.output
+    res = runner.invoke(app, ["audit", "consistency", "100", "50", "-e", e, *_args(export)])
+    assert res.exit_code == 2 and "OLD <= NEW" in res.output
+    res = runner.invoke(app, ["--help"])
+    assert "audit" in res.output

@@ -273,6 +273,10 @@ def test_trivial_consistency_cases() -> None:
     assert not verify_consistency(3, 3, r1, r1, [EMPTY_ROOT])  # non-empty proof
     assert not verify_consistency(2, 1, r1, r2, [])  # time travel
     assert not verify_consistency(1, 2, r1, r2, [])  # missing proof
+    two = MerkleTree([leaf_hash(b"a"), leaf_hash(b"b")])
+    good = two.consistency_proof(1, 2)
+    assert verify_consistency(1, 2, two.root(1), two.root(), good)
+    assert not verify_consistency(1, 2, two.root(1), two.root(), [*good, SOME_HASH])  # too long
 
 
 def test_inclusion_edge_cases() -> None:
@@ -327,3 +331,19 @@ def test_agrees_with_pymerkle_oracle() -> None:
         if i % 37 == 0 or i == 299:
             assert peer.get_root() == ours.root(), i
     assert peer.get_root(129) == ours.root(129)
+
+
+def test_exhaustive_small_trees() -> None:
+    """Every (index, size) and (old, new) pair up to 33 leaves proves and verifies."""
+    leaves = [f"leaf-{i}".encode() for i in range(33)]
+    t = MerkleTree(leaf_hash(x) for x in leaves)
+    roots = [_mth(leaves[:n]) for n in range(34)]
+    for n in range(1, 34):
+        assert t.root(n) == roots[n]
+        for i in range(n):
+            assert verify_inclusion(t.leaf(i), i, n, t.inclusion_proof(i, n), roots[n])
+        for m in range(n + 1):
+            proof = t.consistency_proof(m, n)
+            assert verify_consistency(m, n, roots[m], roots[n], proof), (m, n)
+            if proof:
+                assert not verify_consistency(m, n, roots[m], roots[n], proof[:-1])

@@ -205,6 +205,11 @@ def test_push_to_tak_sends_only_what_may_be_passed_on() -> None:
     )
 
 
+def test_push_with_nothing_releasable_does_not_connect() -> None:
+    red = _inc(9, TLP.RED, red_recipients=frozenset({"bob"}))
+    assert push_to_tak(bob, "tcp://192.0.2.1:8087", to_org=B, incidents=[red]) == 0
+
+
 def test_sender_errors_are_config_errors() -> None:
     with pytest.raises(ConfigError):
         send_cot([b"<event/>"], "udp://127.0.0.1:6969")

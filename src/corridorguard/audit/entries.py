@@ -22,7 +22,6 @@ __all__ = [
     "LogRecord",
     "canonical_json",
     "make_entry",
-    "parse_canonical",
     "utc_now",
 ]
 
@@ -38,22 +37,6 @@ def canonical_json(obj: Any) -> bytes:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise ValidationError(f"not canonicalisable as JSON: {exc}") from None
-
-
-def parse_canonical(data: bytes) -> dict[str, Any] | None:
-    """Parse ``data`` as a JSON object that is already in canonical form, else ``None``."""
-    try:
-        obj = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(obj, dict):
-        return None
-    try:
-        if rfc8785.dumps(obj) != data:
-            return None
-    except (rfc8785.CanonicalizationError, TypeError, ValueError):
-        return None
-    return obj
 
 
 def make_entry(
@@ -120,5 +103,9 @@ class LogRecord:
         return obj
 
     def to_line(self) -> bytes:
-        """The export line: canonical JSON ``{"entry": {...}, "leaf": "<hex>"}``."""
-        return rfc8785.dumps({"entry": self.entry(), "leaf": self.leaf_hash.hex()})
+        """The export line ``{"entry": {...}, "leaf": "<hex>"}`` (no newline).
+
+        The entry's stored bytes are copied verbatim, so the line is canonical JSON whenever the
+        entry is, and a verifier hashes exactly what was stored.
+        """
+        return b'{"entry":' + self.data + b',"leaf":"' + self.leaf_hash.hex().encode() + b'"}'

@@ -81,8 +81,6 @@ class MerkleTree:
             sha = hashlib.sha256
             row = [sha(_NODE + row[i] + row[i + 1]).digest() for i in range(0, len(row) - 1, 2)]
             self._levels.append(row)
-        if len(self._levels) > 1 and not self._levels[-1]:
-            self._levels.pop()
 
     @property
     def size(self) -> int:

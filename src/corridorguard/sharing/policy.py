@@ -155,9 +155,8 @@ def visible_to(actor: Actor | None, record: Marking | Marked) -> bool:
         return True
     if m.tlp in _AMBERS:
         return actor.org == m.originator or actor.org in m.rel_to
-    if m.tlp is TLP.RED:
-        return actor.user_id == m.created_by or actor.user_id in m.red_recipients
-    return False
+    # TLP.RED (Marking only holds the five TLP values)
+    return actor.user_id == m.created_by or actor.user_id in m.red_recipients
 
 
 def editable_by(actor: Actor | None, record: Marking | Marked) -> bool:
