@@ -188,3 +188,15 @@ def test_verify_works_on_store_records(signer: CheckpointSigner) -> None:
     result = verify_log(log.store.read(0, log.size), signer.public_key, log.store.checkpoints())
     assert result.ok and result.entries == 100 and result.first_bad is None
     assert result.covered == 96 and result.checkpoints == 6
+
+
+def test_two_writers_on_one_store_refresh_and_retry(signer: CheckpointSigner) -> None:
+    store = MemoryLogStore()
+    one, two = AuditLog(store, signer=signer), AuditLog(store, signer=signer)
+    one.append("login", actor="a")
+    with pytest.raises(ConflictError):
+        two.append("login", actor="b")  # two's tree is stale: index 0 is taken
+    assert two.refresh() == 1
+    two.append("login", actor="b")
+    assert one.refresh() == 2 and one.root() == two.root()
+    assert verify_log(store.read(0, 2), signer.public_key, [two.checkpoint()]).ok

@@ -59,6 +59,19 @@ class AuditLog:
         self._last_cp_size = cps[-1].size if cps else 0
         self._last_cp_time = clock()
 
+    def refresh(self) -> int:
+        """Catch up with entries appended to the store by another process; returns the size.
+
+        Several server processes may share one SQL store: an append that loses the race fails
+        in the store (index already taken); call ``refresh()`` and append again.
+        """
+        with self._lock:
+            n = self.store.size()
+            if n > self._tree.size:
+                for rec in self.store.read(self._tree.size, n):
+                    self._tree.append_hash(rec.leaf_hash)
+            return self._tree.size
+
     @property
     def size(self) -> int:
         """Number of entries."""
