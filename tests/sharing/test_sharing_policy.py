@@ -40,6 +40,9 @@ def test_tlp_parsing() -> None:
         TLP.parse("PURPLE")
     with pytest.raises(ValidationError):
         Marking(A, "PURPLE")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        Actor("x", A, "general")  # type: ignore[arg-type]
+    assert Actor("x", A, "analyst").role is Role.ANALYST  # type: ignore[arg-type]
 
 
 def test_contract_table() -> None:

@@ -148,15 +148,15 @@ def verify_log(
     cps = sorted(checkpoints, key=lambda c: c.size)
     for k, cp in enumerate(cps):
         if not cp.verify(public_key):
-            return VerifyResult(
-                False, 0, None, f"checkpoint {k} (size {cp.size}): bad signature", len(cps)
-            )
+            why = f"checkpoint {k} (size {cp.size}): bad signature"
+            return VerifyResult(False, sum(1 for _ in entries), None, why, len(cps))
     by_size: dict[int, list[Checkpoint]] = {}
     for cp in cps:
         by_size.setdefault(cp.size, []).append(cp)
     tree = MerkleTree()
     if 0 in by_size and any(cp.root != tree.root() for cp in by_size[0]):
-        return VerifyResult(False, 0, 0, "checkpoint of size 0 has a non-empty root", len(cps))
+        why = "checkpoint of size 0 has a non-empty root"
+        return VerifyResult(False, sum(1 for _ in entries), 0, why, len(cps))
     first_bad: int | None = None
     reason = ""
     covered = 0

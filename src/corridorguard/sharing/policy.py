@@ -106,7 +106,10 @@ class Actor:
     role: Role
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "role", Role(self.role))
+        try:
+            object.__setattr__(self, "role", Role(self.role))
+        except ValueError:
+            raise ValidationError(f"unknown role {self.role!r}", field="role") from None
 
 
 @dataclass(frozen=True)
