@@ -129,7 +129,14 @@ def test_consistency_between_checkpoints(export: dict[str, Path], tmp_path: Path
     res = runner.invoke(
         app, ["audit", "consistency", "50", "120", "-e", str(export["entries"]), *_args(export)]
     )
-    assert res.exit_code == 1 and "not both signed" in res.output
+    assert res.exit_code == 1 and "no signed checkpoint of size 120" in res.output
+    lines = export["entries"].read_bytes().split(b"\n")
+    del lines[10]
+    export["entries"].write_bytes(b"\n".join(lines))
+    res = runner.invoke(
+        app, ["audit", "consistency", "50", "100", "-e", str(export["entries"]), *_args(export)]
+    )
+    assert res.exit_code == 1 and "root of size 50 differs" in res.output
 
 
 def test_keygen_and_bad_inputs(tmp_path: Path, export: dict[str, Path]) -> None:
@@ -193,3 +200,11 @@ def test_cli_input_errors(export: dict[str, Path], tmp_path: Path) -> None:
     assert res.exit_code == 2 and "OLD <= NEW" in res.output
     res = runner.invoke(app, ["--help"])
     assert "audit" in res.output
+
+
+def test_prove_on_a_tampered_export_fails(export: dict[str, Path]) -> None:
+    lines = export["entries"].read_bytes().split(b"\n")
+    del lines[10]
+    export["entries"].write_bytes(b"\n".join(lines))
+    res = runner.invoke(app, ["audit", "prove", "20", "-e", str(export["entries"]), *_args(export)])
+    assert res.exit_code == 1 and "root of size 100 differs" in res.output

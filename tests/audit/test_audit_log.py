@@ -199,4 +199,5 @@ def test_two_writers_on_one_store_refresh_and_retry(signer: CheckpointSigner) ->
     assert two.refresh() == 1
     two.append("login", actor="b")
     assert one.refresh() == 2 and one.root() == two.root()
+    assert one.refresh() == 2  # nothing new
     assert verify_log(store.read(0, 2), signer.public_key, [two.checkpoint()]).ok

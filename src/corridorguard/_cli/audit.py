@@ -144,12 +144,13 @@ def prove(
             index, n, tree.leaf(index), tree.root(n), tree.inclusion_proof(index, n)
         )
     cp = signed.get(proof.size)
-    ok = proof.verify() and cp is not None and cp.root == proof.root
-    why = (
-        ""
-        if ok
-        else ("no signed checkpoint of that size" if cp is None else "proof does not verify")
-    )
+    if cp is None:
+        why = f"no signed checkpoint of size {proof.size}"
+    elif cp.root != proof.root:
+        why = f"root of size {proof.size} differs from its signed checkpoint"
+    else:
+        why = "" if proof.verify() else "proof does not verify"
+    ok = not why
     out = {"ok": ok, "reason": why, "proof": proof.to_dict()}
     _finish(
         ok,
@@ -179,19 +180,16 @@ def consistency(
             raise ValidationError(f"need 0 <= OLD <= NEW <= {tree.size}", field="old")
         path = tree.consistency_proof(old, new)
         proof = ConsistencyProof(old, new, tree.root(old), tree.root(new), path)
-    cp_old, cp_new = signed.get(proof.old_size), signed.get(proof.new_size)
-    anchored = (
-        cp_old is not None
-        and cp_new is not None
-        and cp_old.root == proof.old_root
-        and cp_new.root == proof.new_root
-    )
-    ok = anchored and proof.verify()
-    why = (
-        ""
-        if ok
-        else ("roots are not both signed checkpoints" if not anchored else "proof does not verify")
-    )
+    why = ""
+    for size, root in ((proof.old_size, proof.old_root), (proof.new_size, proof.new_root)):
+        cp = signed.get(size)
+        if cp is None:
+            why = why or f"no signed checkpoint of size {size}"
+        elif cp.root != root:
+            why = why or f"root of size {size} differs from its signed checkpoint"
+    if not why and not proof.verify():
+        why = "proof does not verify"
+    ok = not why
     out = {"ok": ok, "reason": why, "proof": proof.to_dict()}
     text = f"{'ok' if ok else 'FAILED'}: {proof.old_size} -> {proof.new_size} {why}"
     _finish(ok, out, as_json, text)
