@@ -14,6 +14,7 @@ from typer._click.core import Context as _Context
 from typer.core import TyperGroup
 
 from corridorguard import __version__
+from corridorguard._cli import audit as _audit
 from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import risk as _risk
@@ -66,6 +67,7 @@ def _root(
 
 app.add_typer(_scenario.app, name="scenario")
 app.add_typer(_risk.app, name="risk")
+app.add_typer(_audit.app, name="audit")
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 
