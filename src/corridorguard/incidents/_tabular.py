@@ -94,7 +94,7 @@ def read_rows(
     prev = 1
     try:
         with open_text(path) as (text, raw, size):
-            reader = csv.reader(text)
+            reader = csv.reader(text, strict=True)
             try:
                 header = next(reader)
             except StopIteration:

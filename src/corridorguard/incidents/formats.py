@@ -316,7 +316,12 @@ Lookup = Callable[[str], str | None]
 
 
 def mapped_converter(
-    columns: list[str], opts: ReadOptions, file: str, *, default_source: str
+    columns: list[str],
+    opts: ReadOptions,
+    file: str,
+    *,
+    default_source: str,
+    check_columns: bool = True,
 ) -> Callable[[Lookup, Errs], Incident | None]:
     """Generic converter over a mapping ``field -> column`` (identity for unmapped fields).
 
@@ -336,7 +341,7 @@ def mapped_converter(
         for f in ("time", "lon", "lat")
         if (col_name := str(mapping.get(f, f))) not in present
     ]
-    if need and columns:
+    if need and check_columns:
         raise ImportRejected(file, [RowError(1, n, "required column missing") for n in need])
     cache: dict[str, datetime] = {}
 
