@@ -53,8 +53,14 @@ def _col(idx: dict[str, int], name: str) -> int | None:
     return idx.get(name)
 
 
-def ucdp_converter(header: list[str], opts: ReadOptions, file: str) -> Converter:
-    """UCDP GED CSV (``id``, ``date_start``, ``date_end``, ``latitude``, ``longitude``, ...)."""
+def ucdp_converter(
+    header: list[str], opts: ReadOptions, file: str, *, fast_path: bool = True
+) -> Converter:
+    """UCDP GED CSV (``id``, ``date_start``, ``date_end``, ``latitude``, ``longitude``, ...).
+
+    With every GED column present, rows go through a fast path that falls back to the careful,
+    error-collecting path for anything unusual (both give the same records; a test checks it).
+    """
     idx = header_index(header)
     require_columns(idx, ["id", "date_start", "latitude", "longitude", "type_of_violence"], file)
     i_id, i_ds, i_lat, i_lon, i_tov = (
@@ -73,7 +79,7 @@ def ucdp_converter(header: list[str], opts: ReadOptions, file: str) -> Converter
     cache: dict[str, datetime] = {}
     t_range, w_range = range(1, 6), range(1, 8)
 
-    def convert(r: list[str], errs: Errs) -> Incident | None:
+    def careful(r: list[str], errs: Errs) -> Incident | None:
         sid = v.req_text(r[i_id], "id", errs)
         t0 = v.iso_date(r[i_ds], "date_start", errs, cache)
         t1 = v.iso_date(r[i_de], "date_end", errs, cache) if i_de is not None and r[i_de] else None
@@ -119,7 +125,82 @@ def ucdp_converter(header: list[str], opts: ReadOptions, file: str) -> Converter
             rel,
         )
 
-    return convert
+    optional = (i_de, i_dp, i_wp, i_best, i_low, i_high, i_dyad, i_where, i_country, i_adm1)
+    if not fast_path or any(i is None for i in optional) or i_office is None or i_sdate is None:
+        return careful
+    j_de, j_dp, j_wp, j_best, j_low, j_high, j_dyad, j_where, j_country, j_adm1 = (
+        int(i)  # type: ignore[arg-type]
+        for i in optional
+    )
+    j_office, j_sdate = int(i_office), int(i_sdate)
+    parse_date = datetime.fromisoformat
+
+    def day(text: str) -> datetime:
+        hit = cache.get(text)
+        if hit is None:
+            hit = parse_date(text)
+            if hit.tzinfo is not None or len(cache) > 100_000:
+                raise ValueError(text)  # let the careful path normalise it
+            hit = cache[text] = hit.replace(tzinfo=UTC)
+        return hit
+
+    def count(text: str) -> int | None:
+        if not text:
+            return None
+        n = int(text)
+        if n < 0:
+            raise ValueError(text)
+        return n
+
+    def fast(r: list[str], errs: Errs) -> Incident | None:
+        """The common case with no per-field helpers; anything unusual goes to ``careful``."""
+        try:
+            lon, lat = float(r[i_lon]), float(r[i_lat])
+            if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0) or lon == lat == 0.0:
+                raise ValueError("lon/lat")
+            t0 = day(r[i_ds])
+            end = r[j_de]
+            t1 = day(end) if end else None
+            if t1 is not None and t1 < t0:
+                raise ValueError("date_end")
+            tp = int(r[j_dp]) if r[j_dp] else 1
+            wp = int(r[j_wp]) if r[j_wp] else 1
+            if not (1 <= tp <= 5 and 1 <= wp <= 7):
+                raise ValueError("precision")
+            tov = r[i_tov]
+            typ = UCDP_TYPES[tov]
+            sid = r[i_id]
+            if not sid or sid != sid.strip():
+                raise ValueError("id")
+            office, sdate = r[j_office].strip(), r[j_sdate].strip()
+            return Incident(
+                source,
+                sid,
+                t0,
+                lon,
+                lat,
+                typ,
+                t1,
+                tp,
+                wp,
+                None,
+                count(r[j_best]),
+                count(r[j_low]),
+                count(r[j_high]),
+                "civilians" if tov == "3" else None,
+                r[j_dyad].strip(),
+                r[j_where].strip() or None,
+                r[j_country].strip() or None,
+                r[j_adm1].strip() or None,
+                f"{office}, {sdate}" if office and sdate else (office or None),
+                orig,
+                tlp,
+                rel,
+            )
+        except (ValueError, KeyError, OverflowError):
+            return careful(r, errs)
+
+    return fast
 
 
 def _gtd_date(

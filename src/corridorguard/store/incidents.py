@@ -183,8 +183,9 @@ class SqlIncidentRepository:
     """
 
     chunk_size = 5000
-    #: Rows per multi-row ``VALUES`` statement on SQLite (stays under 999 bound parameters).
+    #: Rows per multi-row ``VALUES`` statement: SQLite (under 999 bound parameters) and others.
     sqlite_rows_per_statement = 999 // len(_FIELDS)
+    rows_per_statement = 500
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -194,8 +195,8 @@ class SqlIncidentRepository:
         head = f"INSERT INTO {_TABLE} ({', '.join(_FIELDS)}) VALUES "
         tail = " ON CONFLICT (source, source_id) DO NOTHING"
         self._insert_sql = head + one + tail
-        per = self.sqlite_rows_per_statement
-        self._insert_many_sql = head + ", ".join([one] * per) + tail
+        self._per = self.sqlite_rows_per_statement if self._sqlite else self.rows_per_statement
+        self._insert_many_sql = head + ", ".join([one] * self._per) + tail
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -223,9 +224,7 @@ class SqlIncidentRepository:
         return out
 
     def _execute(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
-        if not self._sqlite:
-            return max(conn.exec_driver_sql(self._insert_sql, rows).rowcount, 0)
-        per = self.sqlite_rows_per_statement
+        per = self._per
         full = len(rows) // per * per
         done = 0
         if full:
