@@ -59,8 +59,9 @@ def _print_rows(rows: list[RowError], header: str) -> None:
 
 
 def _run_import(repo: SqlIncidentRepository, path: Path, fmt: str, **kw: Any) -> ImportReport:
-    with progress_bar(f"reading {path.name}") as parsed, progress_bar("importing") as inserted:
-        return repo.import_file(path, fmt, parse_progress=parsed, insert_progress=inserted, **kw)
+    """Import with one progress bar: bytes read while parsing, then rows inserted."""
+    with progress_bar(f"importing {path.name}") as bar:
+        return repo.import_file(path, fmt, parse_progress=bar, insert_progress=bar, **kw)
 
 
 @app.command("import")

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +33,7 @@ Progress = Callable[[int, int | None], None]
 _T = IncidentRow.__table__
 _TABLE = "incidents"
 _FIELDS = Incident._fields
+assert (_FIELDS[2], _FIELDS[6], _FIELDS[21], len(_FIELDS)) == ("time", "time_end", "rel_to", 22)
 _COLUMNS = [_T.c[name] for name in _FIELDS]
 
 
@@ -201,26 +203,31 @@ class SqlIncidentRepository:
     # -- writing ---------------------------------------------------------------------------
 
     def _driver_rows(self, chunk: list[Incident], *, validate: bool) -> list[tuple[Any, ...]]:
-        i_time, i_end, i_rel = _FIELDS.index("time"), _FIELDS.index("time_end"), len(_FIELDS) - 1
-        ts: dict[datetime, Any] = {}
-        out = []
-        for inc in chunk:
-            if validate:
+        """Driver-ready tuples in :data:`_FIELDS` order (times as the dialect stores them)."""
+        if validate:
+            for inc in chunk:
                 bad = check_incident(inc)
                 if bad:
                     raise ValueError(f"invalid incident {inc.source}/{inc.source_id}: {bad}")
-            row: list[Any] = list(inc)
-            for i in (i_time, i_end):
-                t = row[i]
-                if t is not None:
-                    conv = ts.get(t)
-                    if conv is None:
-                        u = t.astimezone(UTC)
-                        conv = u.strftime(_SQLITE_TS) if self._sqlite else u
-                        ts[t] = conv
-                    row[i] = conv
-            row[i_rel] = json.dumps(list(inc.rel_to), ensure_ascii=False) if inc.rel_to else "[]"
-            out.append(tuple(row))
+        sqlite = self._sqlite
+        ts: dict[datetime, Any] = {}
+        get = ts.get
+        dumps = json.dumps
+
+        def conv(t: datetime) -> Any:
+            u = t.astimezone(UTC)
+            value = u.strftime(_SQLITE_TS) if sqlite else u
+            ts[t] = value
+            return value
+
+        out = []
+        append = out.append
+        for inc in chunk:  # field positions: see Incident (time 2, time_end 6, rel_to 21)
+            t, e, rel = inc[2], inc[6], inc[21]
+            start = get(t) or conv(t)
+            end = None if e is None else (get(e) or conv(e))
+            rel_json = dumps(list(rel), ensure_ascii=False) if rel else "[]"
+            append((*inc[:2], start, *inc[3:6], end, *inc[7:21], rel_json))
         return out
 
     def _execute(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
@@ -228,7 +235,7 @@ class SqlIncidentRepository:
         full = len(rows) // per * per
         done = 0
         if full:
-            flat = [tuple(x for row in rows[i : i + per] for x in row) for i in range(0, full, per)]
+            flat = [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, full, per)]
             done += max(conn.exec_driver_sql(self._insert_many_sql, flat).rowcount, 0)
         if full < len(rows):
             done += max(conn.exec_driver_sql(self._insert_sql, rows[full:]).rowcount, 0)
