@@ -220,7 +220,7 @@ class SqlIncidentRepository:
             ts[t] = value
             return value
 
-        out = []
+        out: list[tuple[Any, ...]] = []
         append = out.append
         for inc in chunk:  # field positions: see Incident (time 2, time_end 6, rel_to 21)
             t, e, rel = inc[2], inc[6], inc[21]
