@@ -384,3 +384,8 @@ class SqlIncidentRepository:
 
     def export(self, path: str | Path, flt: IncidentFilter | None = None) -> int:
         return write_incidents((s.incident for s in self.iter(flt)), path)
+
+
+def _conforms(repo: SqlIncidentRepository) -> IncidentRepository:
+    """Never called: lets mypy check that the SQL repository satisfies the protocol."""
+    return repo
