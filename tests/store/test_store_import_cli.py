@@ -138,6 +138,10 @@ def test_cli_list_stats_export_and_db(tmp_path: Path) -> None:
         "amber",
         "--originator",
         "Agency A",
+        "--rel-to",
+        "Agency B",
+        "--rel-to",
+        "Agency C",
         "--db",
         db,
         "--json",
@@ -149,6 +153,7 @@ def test_cli_list_stats_export_and_db(tmp_path: Path) -> None:
     )
     assert [r["source_id"] for r in listed] == ["r0", "r1", "r2"]
     assert listed[0]["tlp"] == "AMBER" and listed[0]["originator"] == "Agency A"
+    assert listed[0]["rel_to"] == ["Agency B", "Agency C"]
     window = cg(
         "incidents",
         "list",

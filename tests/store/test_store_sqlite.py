@@ -76,3 +76,33 @@ def test_urls_are_masked_and_checked() -> None:
         make_engine("mysql://u@h/db")
     with pytest.raises(ConfigError, match="not a database URL"):
         make_engine("::nonsense::")
+
+
+def test_an_outdated_schema_asks_for_db_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    open_store(url).close()  # at revision 0001
+    import corridorguard.store.migrate as migrate
+
+    monkeypatch.setattr(migrate, "head_revision", lambda: "0002")  # as if the code were newer
+    with pytest.raises(ConfigError, match="run `corridorguard db upgrade`"):
+        open_store(url)
+
+
+def test_unusable_databases_are_one_line_errors(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from corridorguard.cli import app
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for url in (
+        "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2",
+        f"sqlite:///{blocker}/sub/cg.sqlite3",
+        "postgresql+nodriver://u@h/db",
+    ):
+        result = CliRunner().invoke(app, ["db", "info", "--db", url])
+        assert result.exit_code == 2, (url, result.output)
+        assert result.stderr.startswith("error: ") and "Traceback" not in result.output
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -75,6 +75,9 @@ def import_(
     source: str | None = typer.Option(None, "--source", help="Dataset name to store."),
     tlp: str = typer.Option("CLEAR", "--tlp", help="TLP 2.0 marking for rows without one."),
     originator: str | None = typer.Option(None, "--originator", help="Originating organisation."),
+    rel_to: list[str] | None = typer.Option(
+        None, "--rel-to", help="REL-TO organisation for rows without one (repeatable)."
+    ),
     db: str | None = DB_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -85,6 +88,7 @@ def import_(
         "source": source,
         "tlp": tlp,
         "originator": originator,
+        "rel_to": tuple(rel_to or ()),
     }
     with open_store(db) as store:
         try:

@@ -96,7 +96,13 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
             kwargs.setdefault("poolclass", StaticPool)
             kwargs.setdefault("connect_args", {"check_same_thread": False})
         else:
-            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(database).expanduser().resolve().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot create the folder of {database}: {exc.strerror}", field="database_url"
+                ) from None
         engine = create_engine(parsed, echo=echo, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

@@ -7,8 +7,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy.exc import InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from corridorguard.errors import ConfigError
 from corridorguard.settings import get_settings
 from corridorguard.store.engine import WRITE_OPTION, make_engine, mask_url
 from corridorguard.store.incidents import SqlIncidentRepository
@@ -41,9 +43,20 @@ class Store:
         head. ``"never"``: no check (for tools that inspect any state).
         """
         url = url or get_settings().database_url
-        engine = make_engine(url)
+        try:
+            engine = make_engine(url)
+        except NoSuchModuleError as exc:
+            raise ConfigError(
+                f"no driver for {mask_url(url)}: {exc}", field="database_url"
+            ) from None
         try:
             check_schema(engine, upgrade)
+        except (OperationalError, InterfaceError) as exc:
+            engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise ConfigError(
+                f"cannot use database {mask_url(url)}: {reason}", field="database_url"
+            ) from None
         except BaseException:
             engine.dispose()
             raise
