@@ -103,7 +103,6 @@ class IncidentRow(Base):
         CheckConstraint("location_precision BETWEEN 1 AND 7", name="location_precision"),
         CheckConstraint("lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90", name="lonlat"),
         Index(None, "time"),
-        Index(None, "lat", "lon"),
     )
 
     id: Mapped[int] = mapped_column(

@@ -74,10 +74,8 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_incidents_time"), "incidents", ["time"])
-    op.create_index(op.f("ix_incidents_lat_lon"), "incidents", ["lat", "lon"])
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_incidents_lat_lon"), table_name="incidents")
     op.drop_index(op.f("ix_incidents_time"), table_name="incidents")
     op.drop_table("incidents")
