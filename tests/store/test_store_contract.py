@@ -197,7 +197,7 @@ def test_orm_session_writes_in_one_transaction(store: Store) -> None:
 
 _text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30).map(str.strip)
 _when = st.datetimes(
-    min_value=datetime(1970, 1, 2), max_value=datetime(2099, 1, 1), timezones=st.just(UTC)
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 1, 1), timezones=st.just(UTC)
 )
 _opt_text = st.none() | _text.filter(bool)
 _count = st.none() | st.integers(0, 10_000)

@@ -173,7 +173,12 @@ def _where(stmt: Select[Any], flt: IncidentFilter | None) -> Select[Any]:
     return stmt.where(and_(*conds)) if conds else stmt
 
 
-_SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
+def _sqlite_text(u: datetime) -> str:
+    """SQLAlchemy's SQLite DATETIME text, zero-padded (strftime does not pad years < 1000)."""
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d} "
+        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}"
+    )
 
 
 class SqlIncidentRepository:
@@ -216,7 +221,7 @@ class SqlIncidentRepository:
 
         def conv(t: datetime) -> Any:
             u = t.astimezone(UTC)
-            value = u.strftime(_SQLITE_TS) if sqlite else u
+            value = _sqlite_text(u) if sqlite else u
             ts[t] = value
             return value
 
