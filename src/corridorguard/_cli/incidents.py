@@ -78,6 +78,7 @@ def import_(
     rel_to: list[str] | None = typer.Option(
         None, "--rel-to", help="REL-TO organisation for rows without one (repeatable)."
     ),
+    encoding: str = typer.Option("utf-8", "--encoding", help="File encoding (GTD: latin-1)."),
     db: str | None = DB_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -89,6 +90,7 @@ def import_(
         "tlp": tlp,
         "originator": originator,
         "rel_to": tuple(rel_to or ()),
+        "encoding": encoding,
     }
     with open_store(db) as store:
         try:
