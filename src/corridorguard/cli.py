@@ -18,6 +18,7 @@ from corridorguard._cli import db as _db
 from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import incidents as _incidents
+from corridorguard._cli import risk as _risk
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
@@ -66,6 +67,7 @@ def _root(
 
 
 app.add_typer(_scenario.app, name="scenario")
+app.add_typer(_risk.app, name="risk")
 app.add_typer(_incidents.app, name="incidents")
 app.add_typer(_db.app, name="db")
 app.command("demo")(_demo.demo)
