@@ -28,12 +28,12 @@ SOLVERS: dict[str, Any] = {
 
 
 def choose_solver(game: Game) -> str:
-    """``auto``: ORIGAMI when it is exact, else ERASER (Bayesian), the typed-resource LP or
-    multiple LPs (burden)."""
-    if game.is_bayesian:
-        return "eraser"
+    """``auto``: ORIGAMI when it is exact, else the typed-resource solver (LP or MILP + BvN),
+    ERASER (Bayesian) or multiple LPs (burden)."""
     if game.is_typed:
         return "hetero"
+    if game.is_bayesian:
+        return "eraser"
     if game.burden is not None:
         return "multilp"
     return "origami"

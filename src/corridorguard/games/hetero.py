@@ -40,6 +40,15 @@ class Decomposition:
     weights: FloatArray
     assignments: tuple[PureAssignment, ...]
 
+    def sample(self, days: int, seed: int | np.random.Generator | None = None) -> NDArray[np.int64]:
+        """Indices of the assignments drawn for ``days`` days (seeded)."""
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        return rng.choice(len(self.weights), size=days, p=self.weights)
+
+    def covered(self, n: int) -> NDArray[np.bool_]:
+        """``(assignments, n)`` covered flags."""
+        return np.array([a.coverage(n) for a in self.assignments]).reshape(-1, n)
+
     def mean(self, n_types: int, n: int) -> FloatArray:
         out = np.zeros((n_types, n))
         for w, a in zip(self.weights, self.assignments, strict=True):

@@ -104,7 +104,7 @@ def sample_plans(
         if solution.type_coverage is None:
             raise ValidationError("typed game without type coverage", field="resource_types")
         dec = decomposition or bvn_decompose(game, solution.type_coverage)
-        picks = rng.choice(len(dec.weights), size=days, p=dec.weights)
+        picks = dec.sample(days, rng)
         for d, k in enumerate(picks):
             a = dec.assignments[int(k)]
             assign = {
