@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import lambertw
 
 from corridorguard.errors import SolverError, ValidationError
 from corridorguard.games._build import ModelBuilder, add_coverage
@@ -61,8 +62,8 @@ class QuantalResponse:
     :math:`F(r) = \max_c \sum_t e^{\alpha_t - \beta_t c_t}(U_d(t,c) - r)`; with
     :math:`x_t = e^{-\beta_t c_t}` each term is :math:`x(a - \tfrac{\delta}{\beta}\ln x)`
     (concave) and :math:`\sum_t -\ln x_t / \beta_t \le m` is convex, so each problem is solved
-    globally by its Lagrangian: a bisection on the multiplier :math:`\mu` around per-target
-    bisections on the (unimodal) one-dimensional terms. Exact up to tolerance ``tol``; valid
+    globally by its Lagrangian: a bisection on the multiplier :math:`\mu`, with each target's
+    stationary point in closed form through Lambert's W. Exact up to tolerance ``tol``; valid
     without side constraints (homogeneous resources, no burden), as GOSAQ.
 
     References
@@ -106,13 +107,14 @@ class QuantalResponse:
             )
         alpha, beta = _qr_params(g, self.lam, self.weights)
         p = g.payoffs
-        theta = np.exp(alpha - alpha.max())
+        log_theta = alpha - alpha.max()
+        theta = np.exp(log_theta)
         delta = p.rd - p.pd
         m = float(min(g.resources, g.n_targets))
         c, _ = origami_coverage(p.ra, p.pa, m)
         r = self._value(theta, beta, c)
         for it in range(self.max_iter):  # noqa: B007 (reported below)
-            c_new = _inner(theta, beta, p.pd - r, delta, m)
+            c_new = _inner(log_theta, beta, p.pd - r, delta, m)
             f = float(np.sum(theta * np.exp(-beta * c_new) * (p.pd + delta * c_new - r)))
             r_new = self._value(theta, beta, c_new)
             if r_new > r:
@@ -148,40 +150,68 @@ class QuantalResponse:
 
 
 def _best_c(
-    theta: FloatArray, beta: FloatArray, a: FloatArray, delta: FloatArray, mu: FloatArray
+    log_theta: FloatArray, beta: FloatArray, a: FloatArray, delta: FloatArray, mu: float
 ) -> FloatArray:
-    """argmax over c in [0,1] of theta e^{-beta c}(a + delta c) - mu c (unimodal), for a grid of
-    multipliers ``mu`` (shape (k, 1)) at once; returns (k, n)."""
+    """argmax over c in [0,1] of ``theta e^{-beta c}(a + delta c) - mu c`` per target.
 
-    def slope(c: FloatArray) -> FloatArray:
-        return theta * np.exp(-beta * c) * (delta - beta * (a + delta * c)) - mu
+    The term is concave in ``x = e^{-beta c}``, so its stationary point is the maximum. With
+    ``w = (delta - beta (a + delta c)) / delta`` the condition ``slope = mu`` reads
+    ``w e^w = z``, ``log z = log mu - log theta - log delta + 1 - beta a / delta``: the principal
+    branch of Lambert's W gives ``c = (1 - w) / beta - a / delta`` (clipped).
+    """
+    pos = delta > 1e-12
+    d = np.where(pos, delta, 1.0)
+    if mu <= 0.0:
+        w = np.zeros_like(a)
+    else:
+        log_z = np.log(mu) - log_theta - np.log(d) + 1.0 - beta * a / d
+        w = _lambertw_log(log_z)
+    c = (1.0 - w) / beta - a / d
+    if not pos.all():  # delta = 0: theta e^{-beta c} a - mu c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            flat = np.where(
+                a < 0,
+                (np.log(beta * np.abs(a)) + log_theta - np.log(max(mu, 1e-300))) / beta,
+                0.0,
+            )
+        c = np.where(pos, c, flat)
+    return np.clip(np.nan_to_num(c, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
 
-    k = mu.shape[0]
-    lo = np.zeros((k, theta.shape[0]))
-    hi = np.ones_like(lo)
-    s0, s1 = slope(lo), slope(hi)
-    for _ in range(48):
-        mid = 0.5 * (lo + hi)
-        up = slope(mid) > 0
-        lo = np.where(up, mid, lo)
-        hi = np.where(up, hi, mid)
-    c = 0.5 * (lo + hi)
-    c = np.where(s0 <= 0, 0.0, c)
-    return np.where(s1 >= 0, 1.0, c)
+
+def _lambertw_log(log_z: FloatArray) -> FloatArray:
+    """Principal Lambert W of ``exp(log_z)`` without overflow (Newton on ``w + log w``)."""
+    small = log_z < 500.0
+    w = np.empty_like(log_z)
+    w[small] = lambertw(np.exp(log_z[small])).real
+    big = ~small
+    if big.any():
+        lz = log_z[big]
+        x = lz - np.log(lz)
+        for _ in range(6):
+            x -= (x + np.log(x) - lz) / (1.0 + 1.0 / x)
+        w[big] = x
+    return w
 
 
-def _inner(theta: FloatArray, beta: FloatArray, a: FloatArray, delta: FloatArray, m: float):
-    c0 = _best_c(theta, beta, a, delta, np.zeros((1, 1)))[0]
-    if c0.sum() <= m + 1e-12:
-        return c0
+def _inner(
+    log_theta: FloatArray, beta: FloatArray, a: FloatArray, delta: FloatArray, m: float
+) -> FloatArray:
+    """Maximise ``sum_t theta_t e^{-beta_t c_t}(a_t + delta_t c_t)`` over ``sum c <= m``:
+    bisection on the multiplier of the resource constraint."""
+    c = _best_c(log_theta, beta, a, delta, 0.0)
+    if c.sum() <= m + 1e-12:
+        return c
+    theta = np.exp(log_theta)
     lo, hi = 0.0, float(np.max(theta * (delta + beta * (np.abs(a) + delta)))) + 1.0
-    grid = 16
-    for _ in range(8):
-        mus = np.linspace(lo, hi, grid + 1)
-        tot = _best_c(theta, beta, a, delta, mus[:, None]).sum(axis=1)
-        j = int(np.argmax(tot <= m))  # first feasible multiplier (totals decrease in mu)
-        lo, hi = float(mus[max(j - 1, 0)]), float(mus[j])
-    return _best_c(theta, beta, a, delta, np.array([[hi]]))[0]
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if _best_c(log_theta, beta, a, delta, mid).sum() > m:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-13 * hi:
+            break
+    return _best_c(log_theta, beta, a, delta, hi)
 
 
 class MonotonicMaximin:

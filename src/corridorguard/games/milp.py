@@ -12,7 +12,7 @@ from corridorguard.games._build import CoverageBlock, ModelBuilder, add_coverage
 from corridorguard.games._highs import INF, LinearProgram, solve_lp
 from corridorguard.games.model import Game, PayoffArrays
 from corridorguard.games.origami import origami_coverage
-from corridorguard.games.result import GameSolution
+from corridorguard.games.result import GameSolution, evaluate
 
 __all__ = ["Eraser", "MultipleLP", "solve_fixed_responses"]
 
@@ -55,11 +55,18 @@ def solve_fixed_responses(
     game: Game, attacked: Sequence[int], *, raise_on_fail: bool = True
 ) -> tuple[str, float, FloatArray, FloatArray | None]:
     """Best coverage given each type's attacked target: ``(status, value, c, type_cov)``."""
+    status, value, x, blk = _fixed(game, attacked, raise_on_fail=raise_on_fail)
+    if status != "optimal":
+        return status, -np.inf, x, None
+    return status, value, np.clip(x[blk.c], 0, 1), blk.type_coverage(game, x)
+
+
+def _fixed(
+    game: Game, attacked: Sequence[int], *, raise_on_fail: bool = True
+) -> tuple[str, float, FloatArray, CoverageBlock]:
     lp, blk = _fixed_response_lp(game, attacked)
     res = solve_lp(lp, raise_on_fail=raise_on_fail, solver_name="multiple LPs")
-    if res.status != "optimal":
-        return res.status, -np.inf, res.x, None
-    return res.status, res.objective, np.clip(res.x[blk.c], 0, 1), blk.type_coverage(game, res.x)
+    return res.status, res.objective, res.x, blk
 
 
 class _MarginalSolver:
@@ -180,7 +187,8 @@ class Eraser(_MarginalSolver):
     def solve(self) -> Eraser:
         g = self.game
         lp, _ = self._model()
-        res = solve_lp(lp, time_limit=self.time_limit, solver_name="ERASER")
+        start = self._warm_start(lp.cost.shape[0])
+        res = solve_lp(lp, time_limit=self.time_limit, solver_name="ERASER", start=start)
         attacked = []
         for cols in self._a_cols:
             a = res.x[cols[0]]
@@ -196,11 +204,45 @@ class Eraser(_MarginalSolver):
         blk = add_coverage(mb, g, burden_cap=cap, burden_weight=weight)
         obj: dict[int, float] = {}
         self._a_cols: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+        self._blocks: list[tuple[int, int, NDArray[np.int64], NDArray[np.int64]]] = []
         for prob, p in g.types():
-            d_col, _, a_cols, cand = _type_block(mb, blk, p, float(g.resources))
+            d_col, k_col, a_cols, cand = _type_block(mb, blk, p, float(g.resources))
             obj[int(d_col)] = prob
             self._a_cols.append((a_cols, cand))
+            self._blocks.append((d_col, k_col, a_cols, cand))
         return mb.build(obj), blk
+
+    def _warm_start(self, ncol: int) -> FloatArray | None:
+        """A feasible start: each type's ORIGAMI coverage (and the mean attacker's), evaluated
+        against all types, the best attack profile polished by the fixed-response LP."""
+        g = self.game
+        m = float(min(g.resources, g.n_targets))
+        covs = [origami_coverage(p.ra, p.pa, m)[0] for _, p in g.types()]
+        covs.append(origami_coverage(g.payoffs.ra, g.payoffs.pa, m)[0])
+        best: tuple[float, FloatArray | None, list[int]] = (-np.inf, None, [])
+        for cov in covs:
+            attacked = [r.attacked for r in evaluate(g, cov)]
+            status, value, x, blk = _fixed(g, attacked, raise_on_fail=False)
+            if status == "optimal" and value > best[0]:
+                c = np.clip(x[blk.c], 0.0, 1.0)
+                best = (value, x, [r.attacked for r in evaluate(g, c)])
+        value, x, attacked = best
+        if x is None:
+            return None
+        start = np.zeros(ncol)
+        start[: x.shape[0]] = x
+        c = start[: g.n_targets]
+        for (_, p), t, (d_col, k_col, a_cols, cand) in zip(
+            g.types(), attacked, self._blocks, strict=True
+        ):
+            pos = np.flatnonzero(cand == t)
+            if pos.size == 0:
+                return None
+            start[a_cols[pos[0]]] = 1.0
+            start[a_cols[pos[0]] + len(a_cols)] = c[t]  # y columns follow the a columns
+            start[k_col] = p.ra[t] - (p.ra[t] - p.pa[t]) * c[t]
+            start[d_col] = p.pd[t] + (p.rd[t] - p.pd[t]) * c[t]
+        return start
 
 
 def _type_block(
@@ -209,12 +251,17 @@ def _type_block(
     """One attacker type: binaries ``a_t``, attacked coverage ``y_t = a_t c_t`` (McCormick,
     exact for binary ``a``), the attacker's value ``k`` and the defender's value ``d``."""
     n = p.rd.shape[0]
-    _, level = origami_coverage(p.ra, p.pa, m)
-    cand = np.flatnonzero(p.ra >= level - 1e-9 * max(1.0, abs(level)))
+    cov, level = origami_coverage(p.ra, p.pa, m)
+    tol = 1e-9 * max(1.0, abs(level))
+    cand = np.flatnonzero(p.ra >= level - tol)
     k = cand.shape[0]
     dd = p.ra - p.pa
     delta = p.rd - p.pd
-    d = int(mb.cols(1, float(p.pd.min()), float(p.rd.max()))[0])
+    # this type alone, with every resource and no side constraint, is a relaxation: its SSE
+    # value (ORIGAMI) bounds d from above
+    ua = p.ra - dd * cov
+    alone = float(np.max(np.where(ua >= level - tol, p.pd + delta * cov, -np.inf)))
+    d = int(mb.cols(1, float(p.pd.min()), alone + 1e-9 * max(1.0, abs(alone)))[0])
     kk = int(mb.cols(1, level - 1e-9 * max(1.0, abs(level)), float(p.ra.max()))[0])
     a = mb.cols(k, 0.0, 1.0, integer=True)
     y = mb.cols(k, 0.0, 1.0)
