@@ -226,11 +226,11 @@ class Eraser(_MarginalSolver):
             if status == "optimal" and value > best[0]:
                 c = np.clip(x[blk.c], 0.0, 1.0)
                 best = (value, x, [r.attacked for r in evaluate(g, c)])
-        value, x, attacked = best
-        if x is None:
+        _, x_best, attacked = best
+        if x_best is None:
             return None
         start = np.zeros(ncol)
-        start[: x.shape[0]] = x
+        start[: x_best.shape[0]] = x_best
         c = start[: g.n_targets]
         for (_, p), t, (d_col, k_col, a_cols, cand) in zip(
             g.types(), attacked, self._blocks, strict=True
