@@ -7,11 +7,13 @@ import pytest
 from scipy.optimize import minimize
 
 from corridorguard.games import (
+    Burden,
     Game,
     IntervalSolver,
     MonotonicMaximin,
     Origami,
     QuantalResponse,
+    ResourceType,
     qr_defender_utility,
 )
 
@@ -129,3 +131,57 @@ def test_interval_solver_maximises_the_worst_case() -> None:
         rivals.append(x * min(1.0, 2 / x.sum()))
     for c in rivals:
         assert worst_interval(g, c) <= s.defender_utility_ + 1e-4
+
+
+def test_qr_with_one_universal_type_equals_homogeneous() -> None:
+    g = random_game(10, 3, 8)
+    homogeneous = QuantalResponse(g).solve()
+    typed = QuantalResponse(g.replace(resource_types=(ResourceType("r", 3),))).solve()
+    assert typed.method_ == "cutting-plane LP" and homogeneous.method_ == "Lagrangian"
+    assert typed.defender_utility_ == pytest.approx(homogeneous.defender_utility_, abs=1e-6)
+    assert typed.type_coverage_.sum(axis=0) == pytest.approx(typed.coverage_, abs=1e-9)
+
+
+def test_qr_with_typed_resources_beats_multistart_nlp() -> None:
+    g = random_game(7, 3, 9).replace(
+        resource_types=(
+            ResourceType("a", 2, eligible=(0, 1, 2, 3)),
+            ResourceType("b", 1, eligible=(3, 4, 5, 6)),
+        )
+    )
+    s = QuantalResponse(g).solve()
+    elig = g.eligibility()
+    pairs = np.argwhere(elig)
+    k = len(pairs)
+
+    def cov(x: np.ndarray) -> np.ndarray:
+        return np.clip(np.bincount(pairs[:, 1], weights=x, minlength=7), 0, 1)
+
+    cons = [
+        {"type": "ineq", "fun": lambda x, r=r, cnt=cnt: cnt - x[pairs[:, 0] == r].sum()}
+        for r, cnt in ((0, 2), (1, 1))
+    ] + [{"type": "ineq", "fun": lambda x: 1 - np.bincount(pairs[:, 1], x, minlength=7)}]
+    rng = np.random.default_rng(0)
+    best = -np.inf
+    for _ in range(30):
+        res = minimize(
+            lambda x: -qr_defender_utility(g, cov(x)),
+            rng.random(k) * 0.3,
+            method="SLSQP",
+            bounds=[(0, 1)] * k,
+            constraints=cons,
+        )
+        if all(np.all(cst["fun"](res.x) >= -1e-6) for cst in cons):
+            best = max(best, -res.fun)
+    assert s.defender_utility_ >= best - 1e-3
+    assert (s.type_coverage_[:, ~elig.any(axis=0)] == 0).all()
+    assert s.type_coverage_[0].sum() <= 2 + 1e-7 and s.type_coverage_[1].sum() <= 1 + 1e-7
+
+
+def test_qr_respects_a_burden_cap() -> None:
+    g = random_game(8, 3, 10)
+    b = np.arange(8, dtype=float)
+    s = QuantalResponse(g.replace(burden=Burden(b, cap=2.0))).solve()
+    assert b @ s.coverage_ <= 2.0 + 1e-7
+    assert s.solution_.burden == pytest.approx(b @ s.coverage_)
+    assert s.defender_utility_ <= QuantalResponse(g).solve().defender_utility_ + 1e-9

@@ -11,9 +11,10 @@ from scipy.special import lambertw
 from corridorguard.errors import SolverError, ValidationError
 from corridorguard.games._build import ModelBuilder, add_coverage
 from corridorguard.games._highs import INF, solve_lp
+from corridorguard.games._qr_lp import qr_inner_lp
 from corridorguard.games.model import Game
 from corridorguard.games.origami import origami_coverage
-from corridorguard.games.result import GameSolution, TypeResponse
+from corridorguard.games.result import GameSolution, TypeResponse, burden_of
 
 __all__ = ["IntervalSolver", "MonotonicMaximin", "QuantalResponse", "qr_defender_utility"]
 
@@ -63,8 +64,10 @@ class QuantalResponse:
     :math:`x_t = e^{-\beta_t c_t}` each term is :math:`x(a - \tfrac{\delta}{\beta}\ln x)`
     (concave) and :math:`\sum_t -\ln x_t / \beta_t \le m` is convex, so each problem is solved
     globally by its Lagrangian: a bisection on the multiplier :math:`\mu`, with each target's
-    stationary point in closed form through Lambert's W. Exact up to tolerance ``tol``; valid
-    without side constraints (homogeneous resources, no burden), as GOSAQ.
+    stationary point in closed form through Lambert's W (homogeneous resources, as GOSAQ).
+    With side constraints (typed resources, agency caps, a burden cap) the same convex problem
+    is solved by cutting-plane LPs on HiGHS (tangents of the concave terms and of the convex
+    link in :math:`x` space) instead of PASAQ's piecewise-linear MILP. Exact up to ``tol``.
 
     References
     ----------
@@ -100,9 +103,9 @@ class QuantalResponse:
 
     def solve(self) -> QuantalResponse:
         g = self.game
-        if g.is_bayesian or g.is_typed or g.burden is not None:
+        if g.is_bayesian or (g.burden is not None and g.burden.weight > 0):
             raise SolverError(
-                "QR/SUQR here needs one attacker type, homogeneous resources and no burden",
+                "QR/SUQR takes one attacker type and no burden weight (a burden cap is fine)",
                 status="unsupported",
             )
         alpha, beta = _qr_params(g, self.lam, self.weights)
@@ -111,19 +114,26 @@ class QuantalResponse:
         theta = np.exp(log_theta)
         delta = p.rd - p.pd
         m = float(min(g.resources, g.n_targets))
-        c, _ = origami_coverage(p.ra, p.pa, m)
+        constrained = g.is_typed or g.burden is not None
+        self.method_ = "cutting-plane LP" if constrained else "Lagrangian"
+        c = np.zeros(g.n_targets) if constrained else origami_coverage(p.ra, p.pa, m)[0]
+        tc: FloatArray | None = None
         r = self._value(theta, beta, c)
         for it in range(self.max_iter):  # noqa: B007 (reported below)
-            c_new = _inner(log_theta, beta, p.pd - r, delta, m)
-            f = float(np.sum(theta * np.exp(-beta * c_new) * (p.pd + delta * c_new - r)))
+            if constrained:
+                c_new, tc_new, f = qr_inner_lp(g, theta, beta, p.pd - r, delta)
+            else:
+                c_new, tc_new = _inner(log_theta, beta, p.pd - r, delta, m), None
+                f = float(np.sum(theta * np.exp(-beta * c_new) * (p.pd + delta * c_new - r)))
             r_new = self._value(theta, beta, c_new)
             if r_new > r:
-                c, r = c_new, r_new
+                c, r, tc = c_new, r_new, tc_new
             if f <= self.tol * max(1.0, float(np.abs(p.pd).max())) * theta.sum():
                 break
         else:
             raise SolverError("QR: Dinkelbach did not converge", status="iteration_limit")
         self.iterations_ = it + 1
+        self.type_coverage_ = tc
         self.coverage_ = c
         self.defender_utility_ = r
         e = alpha - beta * c
@@ -141,6 +151,8 @@ class QuantalResponse:
             attacked_target=g.ids[t],
             solver=self.name,
             responses=(TypeResponse("attacker", 1.0, t, float(ua[t]), r),),
+            type_coverage=tc,
+            burden=burden_of(g, c, tc),
         )
         return self
 
