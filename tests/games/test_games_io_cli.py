@@ -228,3 +228,31 @@ def test_full_format_round_trip_and_bayesian_typed_solve(tmp_path: Path) -> None
     )
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["method"] == "bvn"
+
+
+def test_cli_coordinate_and_frontier(tmp_path: Path) -> None:
+    data = e4()
+    data.pop("resources")
+    data["resource_types"] = [
+        {"id": "police", "count": 1, "eligible": ["port", "dam"], "agency": "police"},
+        {"id": "army", "count": 1, "eligible": ["port", "depot"], "agency": "army"},
+    ]
+    data["burden"] = {"targets": {"port": 4.0, "dam": 1.0}}
+    path = write(tmp_path, data)
+    res = runner.invoke(corridorguard.cli.app, ["game", "coordinate", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["value_of_coordination"] >= -1e-9
+    assert set(out["per_agency"]) == {"police", "army"}
+    res = runner.invoke(
+        corridorguard.cli.app, ["game", "frontier", str(path), "--points", "10", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    pts = json.loads(res.stdout)["points"]
+    assert len(pts) == 10 and pts[0]["cap"] == 0
+    assert pts[-1]["expected_loss"] <= pts[0]["expected_loss"]
+    text = runner.invoke(corridorguard.cli.app, ["game", "coordinate", str(path)])
+    assert "value of coordination" in text.output
+    e4_path = write(tmp_path, e4(), "plain.json")
+    res = runner.invoke(corridorguard.cli.app, ["game", "frontier", str(e4_path)])
+    assert res.exit_code == 2 and "burden" in res.output
