@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -187,7 +188,7 @@ class Eraser(_MarginalSolver):
     def solve(self) -> Eraser:
         g = self.game
         lp, _ = self._model()
-        start = self._warm_start(lp.cost.shape[0])
+        start = self._warm_start(lp)
         res = solve_lp(lp, time_limit=self.time_limit, solver_name="ERASER", start=start)
         attacked = []
         for cols in self._a_cols:
@@ -212,20 +213,32 @@ class Eraser(_MarginalSolver):
             self._blocks.append((d_col, k_col, a_cols, cand))
         return mb.build(obj), blk
 
-    def _warm_start(self, ncol: int) -> FloatArray | None:
-        """A feasible start: each type's ORIGAMI coverage (and the mean attacker's), evaluated
-        against all types, the best attack profile polished by the fixed-response LP."""
+    def _warm_start(self, lp: LinearProgram) -> FloatArray | None:
+        """A feasible start. Candidate attack profiles: the responses to each type's ORIGAMI
+        coverage (and the mean attacker's) and, for Bayesian games, the rounded LP relaxation
+        (each type's largest ``a``); each is polished by the fixed-response LP and re-evaluated
+        (a few rounds); the best one seeds the MILP."""
         g = self.game
+        ncol = lp.cost.shape[0]
         m = float(min(g.resources, g.n_targets))
         covs = [origami_coverage(p.ra, p.pa, m)[0] for _, p in g.types()]
         covs.append(origami_coverage(g.payoffs.ra, g.payoffs.pa, m)[0])
+        profiles = [[r.attacked for r in evaluate(g, cov)] for cov in covs]
+        if g.is_bayesian:
+            relaxed = solve_lp(replace(lp, integer=None), raise_on_fail=False)
+            if relaxed.status == "optimal":
+                profiles.append(
+                    [int(cand[np.argmax(relaxed.x[a])]) for (_, _, a, cand) in self._blocks]
+                )
         best: tuple[float, FloatArray | None, list[int]] = (-np.inf, None, [])
-        for cov in covs:
-            attacked = [r.attacked for r in evaluate(g, cov)]
-            status, value, x, blk = _fixed(g, attacked, raise_on_fail=False)
-            if status == "optimal" and value > best[0]:
+        for attacked in profiles:
+            for _ in range(3):
+                status, value, x, blk = _fixed(g, attacked, raise_on_fail=False)
+                if status != "optimal" or value <= best[0] + 1e-12:
+                    break
                 c = np.clip(x[blk.c], 0.0, 1.0)
-                best = (value, x, [r.attacked for r in evaluate(g, c)])
+                attacked = [r.attacked for r in evaluate(g, c)]
+                best = (value, x, attacked)
         _, x_best, attacked = best
         if x_best is None:
             return None
