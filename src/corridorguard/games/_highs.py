@@ -77,16 +77,8 @@ class LPResult:
     info: dict[str, float] = field(default_factory=dict)
 
 
-def solve_lp(
-    lp: LinearProgram,
-    *,
-    time_limit: float | None = None,
-    mip_gap: float = 1e-9,
-    start: NDArray[np.float64] | None = None,
-    raise_on_fail: bool = True,
-    solver_name: str = "HiGHS",
-) -> LPResult:
-    """Solve with HiGHS; raise :class:`SolverError` unless optimal (when ``raise_on_fail``)."""
+def _to_highs(lp: LinearProgram) -> highspy.HighsLp:
+    """A column-wise ``HighsLp`` built straight from the COO arrays."""
     ncol = lp.cost.shape[0]
     nrow = lp.row_lo.shape[0]
     model = highspy.HighsLp()
@@ -113,6 +105,21 @@ def solve_lp(
         integrality = np.zeros(ncol, dtype=np.uint8)
         integrality[lp.integer] = 1
         model.integrality_ = [highspy.HighsVarType(int(v)) for v in integrality]
+    return model
+
+
+def solve_lp(
+    lp: LinearProgram,
+    *,
+    time_limit: float | None = None,
+    mip_gap: float = 1e-9,
+    start: NDArray[np.float64] | None = None,
+    raise_on_fail: bool = True,
+    solver_name: str = "HiGHS",
+) -> LPResult:
+    """Solve with HiGHS; raise :class:`SolverError` unless optimal (when ``raise_on_fail``)."""
+    model = _to_highs(lp)
+    ncol = lp.cost.shape[0]
     h = _new_highs()
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))

@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from corridorguard.errors import SolverError
-from corridorguard.games._build import ModelBuilder, add_coverage
-from corridorguard.games._highs import INF, solve_lp
+from corridorguard.games._build import CoverageBlock, ModelBuilder, add_coverage
+from corridorguard.games._highs import INF, LinearProgram, solve_lp
 from corridorguard.games.model import Game
 
 __all__ = ["qr_inner_lp"]
@@ -28,6 +28,46 @@ def _terms(
     theta: FloatArray, beta: FloatArray, a: FloatArray, delta: FloatArray, c: FloatArray
 ) -> FloatArray:
     return theta * np.exp(-beta * c) * (a + delta * c)
+
+
+def _cut_lp(
+    game: Game,
+    cap: float | None,
+    pts: FloatArray,
+    theta: FloatArray,
+    beta: FloatArray,
+    a: FloatArray,
+    delta: FloatArray,
+) -> tuple[LinearProgram, CoverageBlock, NDArray[np.int64]]:
+    """The LP relaxation with tangent cuts at the points ``pts`` (``(k, n)`` values of x)."""
+    n = game.n_targets
+    mb = ModelBuilder()
+    blk = add_coverage(mb, game, burden_cap=cap)
+    x_col = mb.cols(n, np.exp(-beta), 1.0)
+    h_col = mb.cols(n, -INF, INF)
+    k = pts.shape[0]
+    loc = np.arange(k * n)
+    # x / x0 + beta c >= 1 - ln x0
+    mb.rows(
+        k * n,
+        np.r_[loc, loc],
+        np.r_[np.tile(x_col, k), np.tile(blk.c, k)],
+        np.r_[(1.0 / pts).ravel(), np.tile(beta, k)],
+        (1.0 - np.log(pts)).ravel(),
+        INF,
+    )
+    gval = theta * pts * (a - delta / beta * np.log(pts))
+    gder = theta * (a - delta / beta * (np.log(pts) + 1.0))
+    # h - g'(x0) x <= g(x0) - g'(x0) x0
+    mb.rows(
+        k * n,
+        np.r_[loc, loc],
+        np.r_[np.tile(h_col, k), np.tile(x_col, k)],
+        np.r_[np.ones(k * n), -gder.ravel()],
+        -INF,
+        (gval - gder * pts).ravel(),
+    )
+    return mb.build({int(j): 1.0 for j in h_col}), blk, x_col
 
 
 def qr_inner_lp(
@@ -50,35 +90,8 @@ def qr_inner_lp(
     best_val = float(np.sum(_terms(theta, beta, a, delta, best_c)))
     scale = max(1.0, float(np.abs(theta * (np.abs(a) + delta)).sum()))
     for _ in range(max_rounds):
-        mb = ModelBuilder()
-        blk = add_coverage(mb, game, burden_cap=cap)
-        x_col = mb.cols(n, np.exp(-beta), 1.0)
-        h_col = mb.cols(n, -INF, INF)
-        pts = np.array(xs)  # (k, n)
-        k = pts.shape[0]
-        rows = np.tile(np.arange(k * n).reshape(k, n), 1)
-        loc = rows.ravel()
-        # x / x0 + beta c >= 1 - ln x0
-        mb.rows(
-            k * n,
-            np.r_[loc, loc],
-            np.r_[np.tile(x_col, k), np.tile(blk.c, k)],
-            np.r_[(1.0 / pts).ravel(), np.tile(beta, k)],
-            (1.0 - np.log(pts)).ravel(),
-            INF,
-        )
-        gval = theta * pts * (a - delta / beta * np.log(pts))
-        gder = theta * (a - delta / beta * (np.log(pts) + 1.0))
-        # h - g'(x0) x <= g(x0) - g'(x0) x0
-        mb.rows(
-            k * n,
-            np.r_[loc, loc],
-            np.r_[np.tile(h_col, k), np.tile(x_col, k)],
-            np.r_[np.ones(k * n), -gder.ravel()],
-            -INF,
-            (gval - gder * pts).ravel(),
-        )
-        res = solve_lp(mb.build({int(j): 1.0 for j in h_col}), solver_name="QR (cutting planes)")
+        lp, blk, x_col = _cut_lp(game, cap, np.array(xs), theta, beta, a, delta)
+        res = solve_lp(lp, solver_name="QR (cutting planes)")
         x = np.clip(res.x[x_col], np.exp(-beta), 1.0)
         c_lp = np.clip(res.x[blk.c], 0.0, 1.0)
         c = np.minimum(c_lp, -np.log(x) / beta)
