@@ -145,7 +145,10 @@ def _parse(ctx: _Ctx, data: Any) -> Game:
     if "resource_types" in top:
         kwargs["resource_types"] = _resource_types(ctx, top["resource_types"], index)
     if "agency_capacity" in top:
-        caps = ctx.obj(top["agency_capacity"], "agency_capacity", set(top["agency_capacity"]))
+        raw_caps = top["agency_capacity"]
+        caps = ctx.obj(
+            raw_caps, "agency_capacity", set(raw_caps) if isinstance(raw_caps, dict) else set()
+        )
         kwargs["agency_capacity"] = {
             str(a): ctx.int_(v, f"agency_capacity.{a}") for a, v in caps.items()
         }
@@ -210,7 +213,7 @@ def _resource_types(ctx: _Ctx, raw: Any, index: dict[str, int]) -> tuple[Resourc
             eligible_ids = ctx.list_(rt["eligible"], f"{f}.eligible")
             pos = []
             for i, tid in enumerate(eligible_ids):
-                if tid not in index:
+                if not isinstance(tid, str) or tid not in index:
                     raise ctx.fail(f"{f}.eligible[{i}]", f"unknown target {tid!r}")
                 pos.append(index[tid])
             eligible = tuple(sorted(set(pos)))
@@ -235,6 +238,7 @@ def _burden(ctx: _Ctx, raw: Any, index: dict[str, int]) -> Burden:
     b = ctx.obj(raw, "burden", {"targets", "weight", "cap", "unit"}, ("targets",))
     per = np.zeros(len(index))
     for tid, v in ctx.obj(b["targets"], "burden.targets", set(index)).items():
+        tid = str(tid)
         per[index[tid]] = ctx.num(v, f"burden.targets.{tid}")
     weight = ctx.num(b.get("weight", 0.0), "burden.weight")
     cap = None if b.get("cap") is None else ctx.num(b["cap"], "burden.cap")
