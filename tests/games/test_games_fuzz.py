@@ -26,8 +26,10 @@ json_values = st.recursive(
 
 BASE: dict[str, Any] = {
     "targets": [
-        {"id": "a", "defender_reward": 0, "defender_penalty": -3, "attacker_reward": 3, "attacker_penalty": -1},
-        {"id": "b", "defender_reward": 1, "defender_penalty": -2, "attacker_reward": 2, "attacker_penalty": 0},
+        {"id": "a", "defender_reward": 0, "defender_penalty": -3,
+         "attacker_reward": 3, "attacker_penalty": -1},
+        {"id": "b", "defender_reward": 1, "defender_penalty": -2,
+         "attacker_reward": 2, "attacker_penalty": 0},
     ],
     "resources": 1,
     "attacker_types": [
