@@ -82,6 +82,22 @@ class QuantalResponse:
         QR rationality (0.76 is the value fitted by Yang et al. 2011 on human subjects).
     weights
         SUQR weights ``(w1, w2, w3)`` (use instead of ``lam``), e.g. ``(-9.85, 0.37, 0.15)``.
+    tol, max_iter
+        Dinkelbach stopping tolerance (relative) and iteration cap (:class:`SolverError`).
+
+    Attributes
+    ----------
+    coverage_, type_coverage_ : ndarray
+    attack_probabilities_ : ndarray
+        The attacker's mixed response to ``coverage_``.
+    defender_utility_ : float
+        Expected defender utility against this attacker (the objective).
+    attacker_utility_ : float
+    iterations_ : int
+    method_ : str
+        ``"Lagrangian"`` (homogeneous) or ``"cutting-plane LP"`` (side constraints).
+    status_ : str
+    solution_ : GameSolution
     """
 
     name = "qr"
@@ -242,6 +258,16 @@ class MonotonicMaximin:
     probability (as in the paper), so orders within ties are the defender's. ``n^2`` binaries:
     meant for tens of targets; a time-out raises :class:`SolverError`.
 
+    Attributes
+    ----------
+    coverage_, type_coverage_ : ndarray
+    worst_case_utility_ : float
+        The defender's utility against the worst monotone attacker (= ``defender_utility_``).
+    attacker_utility_ : float
+        At the best-responding attacker's target.
+    status_ : str
+    solution_ : GameSolution
+
     References
     ----------
     A. X. Jiang, T. H. Nguyen, M. Tambe, A. D. Procaccia. "Monotonic maximin: a robust
@@ -324,6 +350,23 @@ class IntervalSolver:
     ----------
     C. Kiekintveld, T. Islam, V. Kreinovich. "Security games with interval uncertainty."
     AAMAS 2013.
+
+    Parameters
+    ----------
+    eps
+        Relative margin under which a target counts as attackable (conservative).
+    time_limit
+        Seconds before :class:`SolverError`.
+
+    Attributes
+    ----------
+    coverage_, type_coverage_ : ndarray
+    worst_case_utility_ : float
+        Worst defender utility over the payoff box (= ``defender_utility_``).
+    possible_targets_ : ndarray
+        Targets the attacker may choose under some payoffs in the box.
+    status_ : str
+    solution_ : GameSolution
     """
 
     name = "robust"

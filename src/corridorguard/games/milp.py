@@ -177,6 +177,16 @@ class Eraser(_MarginalSolver):
     ----------
     time_limit
         Seconds; a time-out without a proven optimum raises :class:`SolverError`.
+
+    Attributes
+    ----------
+    coverage_, type_coverage_ : ndarray
+    attacked_ : int or list of int
+        The attacked target (one type) or one per type.
+    defender_utility_, attacker_utility_ : float
+        Probability-weighted over the types.
+    status_ : str
+    solution_ : GameSolution
     """
 
     name = "eraser"
