@@ -97,7 +97,9 @@ class MultipleLP(_MarginalSolver):
     where :math:`\mathcal{C}` is the implementable coverage polytope (``sum c <= m``, or the
     type x target polytope of Korzhyk et al. 2010) and :math:`B` the civilian burden. The best
     feasible LP is the SSE (the attacker's tie goes to the defender by construction). Targets
-    whose upper bound :math:`R^d_t` cannot beat the incumbent are skipped.
+    that can never be a best response (:math:`R^a_t` below the ORIGAMI level :math:`L^*` with
+    all resources) or whose bound :math:`U_d(t, (R^a_t - L^*)/(R^a_t - P^a_t))` cannot beat the
+    incumbent are skipped.
 
     References
     ----------
@@ -127,11 +129,18 @@ class MultipleLP(_MarginalSolver):
                 "multiple LPs handle one attacker type; use eraser", status="unsupported"
             )
         p = g.payoffs
+        # bound: an attacked target has U_a(t) >= L* (ORIGAMI level with all resources, a
+        # relaxation of any side constraints), so c_t <= (R^a_t - L*) / (R^a_t - P^a_t)
+        _, level = origami_coverage(p.ra, p.pa, float(min(g.resources, g.n_targets)))
+        cmax = np.clip((p.ra - level) / (p.ra - p.pa) + 1e-9, 0.0, 1.0)
+        bound = p.pd + (p.rd - p.pd) * cmax + 1e-9 * (1.0 + np.abs(p.rd))
         best: tuple[float, int, FloatArray | None, FloatArray | None] = (-np.inf, -1, None, None)
         solved = 0
-        for t in np.argsort(-p.rd, kind="stable"):
-            if p.rd[t] <= best[0] + 1e-12:
+        for t in np.argsort(-bound, kind="stable"):
+            if bound[t] <= best[0] + 1e-12:
                 break
+            if p.ra[t] < level - 1e-9 * max(1.0, abs(level)):
+                continue
             status, val, cov, tc = solve_fixed_responses(g, [int(t)], raise_on_fail=False)
             solved += 1
             if status == "optimal" and val > best[0] + 1e-12:
