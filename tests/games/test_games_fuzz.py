@@ -6,7 +6,7 @@ import copy
 import json
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from corridorguard.errors import ValidationError
@@ -63,6 +63,11 @@ def test_base_document_is_valid() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(ALL_PATHS), json_values)
+@example(("resources",), float("nan"))
+@example(("resources",), float("inf"))
+@example(("resource_types", 0, "count"), float("-inf"))
+@example(("agency_capacity",), None)
+@example(("resource_types", 0, "eligible"), [["a"]])
 def test_replacing_any_field_never_crashes(path: tuple, value: Any) -> None:
     doc = copy.deepcopy(BASE)
     node = doc

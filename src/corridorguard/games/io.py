@@ -49,7 +49,12 @@ class _Ctx:
         return float(v)
 
     def int_(self, v: Any, field: str, *, minimum: int = 0) -> int:
-        if isinstance(v, bool) or not isinstance(v, int | float) or float(v) != int(v):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int | float)
+            or not math.isfinite(v)
+            or float(v) != int(v)
+        ):
             raise self.fail(field, f"must be an integer, got {json.dumps(v)[:40]}")
         if v < minimum:
             raise self.fail(field, f"must be >= {minimum}")
