@@ -112,6 +112,7 @@ def test_bad_field_names_the_path(tmp_path: Path) -> None:
         (lambda d: d["targets"][2].update(id="port"), "targets[2].id"),
         (lambda d: d["targets"][1].update(colour="red"), "targets[1].colour"),
         (lambda d: d.update(resources=-1), "resources"),
+        (lambda d: d["targets"][1].update(attacker_reward=1e300), "targets[1].attacker_reward"),
         (lambda d: d.update(resources=1.5), "resources"),
         (lambda d: d.pop("resources"), "resources"),
         (

@@ -38,6 +38,9 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
+#: Largest payoff magnitude accepted (keeps every solver's arithmetic well scaled).
+MAX_PAYOFF = 1e9
+
 
 @dataclass(frozen=True)
 class Target:
@@ -419,6 +422,13 @@ def _check_payoffs(p: PayoffArrays, n: int, where: str) -> None:
         if not finite.all():
             i = int(np.argmin(finite))
             raise ValidationError("must be a finite number", field=f"{where}[{i}].{name}")
+        big = np.abs(arr) > MAX_PAYOFF
+        if big.any():
+            i = int(np.argmax(big))
+            raise ValidationError(
+                f"magnitude above {MAX_PAYOFF:g}: rescale the payoffs",
+                field=f"{where}[{i}].{name}",
+            )
     bad = p.pd > p.rd
     if bad.any():
         i = int(np.argmax(bad))
