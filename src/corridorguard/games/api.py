@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from corridorguard.errors import ConfigError
-from corridorguard.games.bounded import IntervalSolver, MonotonicMaximin, QuantalResponse
+from corridorguard.games.bounded import IntervalSolver, QuantalResponse
 from corridorguard.games.hetero import HeterogeneousSolver
+from corridorguard.games.maximin import MonotonicMaximin
 from corridorguard.games.milp import Eraser, MultipleLP
 from corridorguard.games.model import Game
 from corridorguard.games.origami import Origami
