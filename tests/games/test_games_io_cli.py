@@ -44,6 +44,7 @@ def test_solve_json_equals_python_to_dict(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out == solve(load_game(path)).to_dict()
+    assert out == solve(path).to_dict() == solve(e4()).to_dict()
     assert set(out) == {
         "coverage",
         "defender_utility",
