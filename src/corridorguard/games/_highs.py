@@ -131,8 +131,8 @@ def solve_lp(
         # sub-MIPs cost more than they save
         for key, value in _MIP_OPTIONS.items():
             h.setOptionValue(key, value)
-    for key, value in (options or {}).items():
-        h.setOptionValue(key, value)
+    for key, extra in (options or {}).items():
+        h.setOptionValue(key, extra)
     h.passModel(model)
     if start is not None:
         sol = highspy.HighsSolution()
