@@ -258,3 +258,21 @@ def test_cli_coordinate_and_frontier(tmp_path: Path) -> None:
     e4_path = write(tmp_path, e4(), "plain.json")
     res = runner.invoke(corridorguard.cli.app, ["game", "frontier", str(e4_path)])
     assert res.exit_code == 2 and "burden" in res.output
+
+
+def test_real_process_json_is_clean_of_solver_banners(tmp_path: Path) -> None:
+    """HiGHS prints a banner on file descriptor 1 the first time; ``--json`` must stay JSON."""
+    import os
+    import subprocess
+    import sys
+
+    path = write(tmp_path, e4())
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "corridorguard", "game", "solve", str(path), "--solver", "eraser",
+         "--json"],
+        capture_output=True, text=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["solver"] == "eraser"
