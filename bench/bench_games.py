@@ -133,15 +133,20 @@ def bayes(n: int, m: int, types: int, seed: int) -> Game:
     return g
 
 
-def eraser_bayes(seeds: int = 5) -> None:
-    print("\n### ERASER, 5 attacker types, 200 targets × 20 resources (one run per seed)\n")
+def eraser_bayes(seeds: int = 8) -> None:
+    print("\n### ERASER, 5 attacker types, 200 targets × 20 resources (median of 3 per seed)\n")
     times = []
     for seed in range(seeds):
-        t, _ = timed(lambda seed=seed: Eraser(bayes(200, 20, 5, seed)).solve(), 1)
+        g = bayes(200, 20, 5, seed)
+        t, _ = timed(lambda g=g: Eraser(g).solve(), 3)
         times.append(t)
-    print("| seeds | median | min | max |")
-    print("|---|---|---|---|")
-    print(f"| {seeds} | {fmt(statistics.median(times))} | {fmt(min(times))} | {fmt(max(times))} |")
+    print("| seeds | median | min | max | per seed |")
+    print("|---|---|---|---|---|")
+    per = ", ".join(f"{t:.2f}" for t in times)
+    print(
+        f"| {seeds} | {fmt(statistics.median(times))} | {fmt(min(times))} | {fmt(max(times))} "
+        f"| {per} s |"
+    )
 
 
 def sampling() -> None:
