@@ -18,6 +18,7 @@ from corridorguard._cli import audit as _audit
 from corridorguard._cli import db as _db
 from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
+from corridorguard._cli import game as _game
 from corridorguard._cli import incidents as _incidents
 from corridorguard._cli import risk as _risk
 from corridorguard._cli import scenario as _scenario
@@ -74,6 +75,7 @@ app.add_typer(_incidents.app, name="incidents")
 app.add_typer(_db.app, name="db")
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
+app.add_typer(_game.app, name="game")
 
 
 def main() -> None:
