@@ -1,0 +1,279 @@
+"""The Stackelberg LP shared by the flow, path-enumeration and column-generation solvers.
+
+Strategy variables ``y >= 0`` (arc flows or path weights) satisfy structural rows
+``b_lo <= B y <= b_hi`` (flow conservation or convexity, plus hand-off rows). Coverage of target
+``j`` is ``s_j = (C y)_j`` capped at one. With ``Δ_j = Ra_j - Pa_j`` the attacker's utility is
+``U_j = max(Pa_j, Ra_j - Δ_j s_j)`` and the defender's is ``Pd_j + (Rd_j - Pd_j) min(1, s_j)``.
+
+*Maximin* (one LP; the SSE when the game is zero-sum)::
+
+    min z   s.t.   Δ_j (C y)_j + z >= Ra_j  (all coverable j),   z >= z_lb,   B y in [b_lo, b_hi]
+
+where ``z_lb`` is the largest ``Pa_j`` and the largest reward of a target nobody can cover.
+
+*Strong Stackelberg equilibrium* by multiple LPs (Conitzer & Sandholm, EC 2006), one per
+candidate attacked target ``a``: the maximin model with row ``a`` made an equality (so ``a`` is a
+best response and ``s_a <= 1``) and objective ``max (Rd_a - Pd_a) (C y)_a``. Candidates are pruned
+by the bound ``Pd_a + (Rd_a - Pd_a) min(1, (Ra_a - z*) / Δ_a)`` (any strategy leaves the attacker
+at least the maximin value ``z*``) and solved best bound first, warm-started, until no remaining
+bound beats the incumbent: exact without enumerating every target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csc_matrix, csr_matrix, hstack, vstack
+
+from corridorguard.errors import SolverError
+
+__all__ = ["Evaluation", "Pricer", "SSELP", "SSEResult", "evaluate_coverage", "solve_stackelberg"]
+
+TOL = 1e-7
+FArray = NDArray[np.float64]
+Pricer = Callable[["SSELP", "int | None"], bool]
+"""Column generation hook: add improving columns for the current duals, return True if any."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of a coverage vector against a best-responding attacker (SSE tie-break)."""
+
+    coverage: FArray
+    """Per target, capped at one."""
+    attacker_utility: float
+    defender_utility: float
+    attacked_target: int
+
+
+def evaluate_coverage(
+    s: FArray, ra: FArray, pa: FArray, rd: FArray, pd: FArray, *, tol: float = 1e-6
+) -> Evaluation:
+    """Attacker best response to coverage ``s``; ties go to the defender's favourite target."""
+    c = np.clip(s, 0.0, 1.0)
+    ua = ra - (ra - pa) * c
+    ud = pd + (rd - pd) * c
+    z = float(ua.max()) if ua.size else 0.0
+    best = np.flatnonzero(ua >= z - tol)
+    a = int(best[np.argmax(ud[best])]) if best.size else 0
+    return Evaluation(c, z, float(ud[a]) if ud.size else 0.0, a)
+
+
+class SSELP:
+    """A HiGHS model of the maximin / SSE LP over strategy columns (see the module docstring)."""
+
+    def __init__(
+        self,
+        C: csr_matrix,
+        B: csr_matrix,
+        b_lo: FArray,
+        b_hi: FArray,
+        payoffs: tuple[FArray, FArray, FArray, FArray],
+        *,
+        coverable: NDArray[np.bool_] | None = None,
+        time_limit: float = 600.0,
+    ) -> None:
+        self.ra, self.pa, self.rd, self.pd = (np.asarray(p, dtype=np.float64) for p in payoffs)
+        self.delta = self.ra - self.pa
+        if np.any(self.delta < -1e-12) or np.any(self.rd < self.pd - 1e-12):
+            raise SolverError("payoffs must reward the attacker less when covered", status="input")
+        self.C = csr_matrix(C)
+        n_t = self.ra.size
+        cov = np.asarray(self.C.getnnz(axis=1) > 0) if coverable is None else coverable
+        z_lb = float(self.pa.max()) if n_t else 0.0
+        if np.any(~cov):
+            z_lb = max(z_lb, float(self.ra[~cov].max()))
+        self.z_lb = z_lb
+        self.active = np.flatnonzero(cov & (self.ra > z_lb + 1e-12))
+        self.row_of = np.full(n_t, -1, dtype=np.int64)
+        self.m_b = B.shape[0]
+        self.row_of[self.active] = self.m_b + np.arange(self.active.size)
+        self.n_y = C.shape[1]
+        T = (csr_matrix(self.C[self.active]).multiply(self.delta[self.active][:, None])).tocsr()
+        A = vstack([csr_matrix(B), csr_matrix(T)], format="csr")
+        z_col = np.concatenate([np.zeros(self.m_b), np.ones(self.active.size)])
+        A = csc_matrix(hstack([A, csr_matrix(z_col[:, None])], format="csc"))
+        self.row_lo = np.concatenate([b_lo, self.ra[self.active]])
+        self.row_hi = np.concatenate([b_hi, np.full(self.active.size, np.inf)])
+        n_col = self.n_y + 1
+        self.z = self.n_y
+        cost = np.zeros(n_col)
+        cost[self.z] = 1.0
+        col_lo = np.zeros(n_col)
+        col_lo[self.z] = z_lb
+        col_hi = np.full(n_col, np.inf)
+        h = highspy._core._Highs()  # the Python wrapper prints a banner on stdout
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", float(time_limit))
+        lp = highspy.HighsLp()
+        lp.num_col_ = n_col
+        lp.num_row_ = A.shape[0]
+        lp.col_cost_ = cost
+        lp.col_lower_ = col_lo
+        lp.col_upper_ = col_hi
+        lp.row_lower_ = self.row_lo
+        lp.row_upper_ = self.row_hi
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_ = n_col
+        lp.a_matrix_.num_row_ = A.shape[0]
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(np.float64)
+        h.passModel(lp)
+        self.h = h
+        self._extra: list[csc_matrix] = []
+        self.n_lps = 0
+
+    # --- columns ---------------------------------------------------------------------------
+
+    def add_columns(self, B_cols: csc_matrix, C_cols: csc_matrix) -> None:
+        """Append strategy columns (structural part ``B_cols``, coverage part ``C_cols``)."""
+        B_cols, C_cols = csc_matrix(B_cols), csc_matrix(C_cols)
+        for k in range(B_cols.shape[1]):
+            bi = B_cols.indices[B_cols.indptr[k] : B_cols.indptr[k + 1]]
+            bv = B_cols.data[B_cols.indptr[k] : B_cols.indptr[k + 1]]
+            ci = C_cols.indices[C_cols.indptr[k] : C_cols.indptr[k + 1]]
+            cv = C_cols.data[C_cols.indptr[k] : C_cols.indptr[k + 1]]
+            rows = self.row_of[ci]
+            keep = rows >= 0
+            idx = np.concatenate([bi, rows[keep]]).astype(np.int32)
+            val = np.concatenate([bv, cv[keep] * self.delta[ci[keep]]])
+            self.h.addCol(0.0, 0.0, np.inf, idx.size, idx, val)
+        self._extra.append(C_cols)
+        self.C = csr_matrix(hstack([self.C, C_cols]))
+        self.n_y += B_cols.shape[1]
+
+    # --- solves ----------------------------------------------------------------------------
+
+    def _run(self) -> bool:
+        self.h.run()
+        self.n_lps += 1
+        status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return True
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return False
+        raise SolverError(
+            f"HiGHS stopped with status {self.h.modelStatusToString(status)}", status=str(status)
+        )
+
+    def _set_objective(self, a: int | None) -> None:
+        n_col = self.h.getNumCol()
+        cost = np.zeros(n_col)
+        if a is None:
+            cost[self.z] = 1.0
+        else:
+            row = self.C.getrow(a)
+            cols = row.indices.copy()
+            cols[cols >= self.z] += 1  # columns appended after z sit one further
+            cost[cols] = -(self.rd[a] - self.pd[a]) * row.data
+        self.h.changeColsCost(n_col, np.arange(n_col, dtype=np.int32), cost)
+
+    def values(self) -> FArray:
+        """Current strategy values ``y`` (in column order, without z)."""
+        x = np.asarray(self.h.getSolution().col_value)
+        return np.concatenate([x[: self.z], x[self.z + 1 :]])
+
+    def z_value(self) -> float:
+        return float(self.h.getSolution().col_value[self.z])
+
+    def duals(self) -> FArray:
+        """Row duals (HiGHS sign convention: reduced cost = cost - A^T dual)."""
+        return np.asarray(self.h.getSolution().row_dual)
+
+    def solve_maximin(self, price: Pricer | None = None) -> float:
+        """Minimise the attacker's best utility (pricing columns in when ``price`` is given)."""
+        self._set_objective(None)
+        while True:
+            if not self._run():
+                raise SolverError(
+                    "no feasible patrol strategy (check bases, shifts and hand-offs)",
+                    status="infeasible",
+                )
+            if price is None or not price(self, None):
+                return self.z_value()
+
+    def solve_candidate(self, a: int, price: Pricer | None = None) -> float | None:
+        """Best defender utility when ``a`` is attacked; ``None`` if ``a`` cannot be a best response."""
+        r = int(self.row_of[a])
+        self._set_objective(a)
+        self.h.changeRowBounds(r, self.ra[a], self.ra[a])
+        try:
+            while True:
+                if not self._run():
+                    return None
+                if price is None or not price(self, a):
+                    break
+        finally:
+            self.h.changeRowBounds(r, self.ra[a], np.inf)
+        s_a = float(self.C.getrow(a) @ self.values())
+        return float(self.pd[a] + (self.rd[a] - self.pd[a]) * min(1.0, s_a))
+
+    def evaluate(self, y: FArray | None = None) -> Evaluation:
+        y = self.values() if y is None else y
+        return evaluate_coverage(self.C @ y, self.ra, self.pa, self.rd, self.pd)
+
+    def candidates(self, z_star: float) -> list[tuple[float, int]]:
+        """(bound, target) for every target that could be attacked in an SSE, best bound first."""
+        a = self.active
+        d = np.where(self.delta[a] > 0, self.delta[a], 1.0)
+        frac = np.clip((self.ra[a] - max(z_star, self.z_lb)) / d, 0.0, 1.0)
+        bound = self.pd[a] + (self.rd[a] - self.pd[a]) * frac
+        ok = self.ra[a] >= z_star - TOL
+        order = np.argsort(-bound[ok], kind="stable")
+        return [(float(bound[ok][i]), int(a[ok][i])) for i in order]
+
+
+@dataclass(frozen=True)
+class SSEResult:
+    """What :func:`solve_stackelberg` found."""
+
+    y: FArray
+    evaluation: Evaluation
+    maximin_value: float
+    method: str
+    exact: bool
+    """False when the candidate budget ran out (or, with column generation, a restricted master
+    could not prove a candidate infeasible) before the best remaining bound was beaten."""
+    upper_bound: float
+    """No strategy gives the defender more (equals the utility when exact)."""
+    n_lps: int
+
+
+def solve_stackelberg(
+    lp: SSELP,
+    *,
+    method: str = "sse",
+    max_candidates: int | None = None,
+    price: Pricer | None = None,
+) -> SSEResult:
+    """Maximin, then (``method="sse"``) the pruned multiple-LPs search for the SSE."""
+    if method not in ("sse", "maximin"):
+        raise SolverError(f"unknown method {method!r} (use 'sse' or 'maximin')", status="input")
+    z = lp.solve_maximin(price)
+    best_y = lp.values()
+    best = lp.evaluate(best_y)
+    if method == "maximin":
+        return SSEResult(best_y, best, z, method, True, best.defender_utility, lp.n_lps)
+    exact, upper, tried = True, best.defender_utility, 0
+    for bound, a in lp.candidates(z):
+        if bound <= best.defender_utility + 1e-9:
+            break
+        if max_candidates is not None and tried >= max_candidates:
+            exact, upper = False, bound
+            break
+        tried += 1
+        u = lp.solve_candidate(a, price)
+        if u is None:
+            exact = exact and price is None
+            continue
+        y = lp.values()
+        ev = lp.evaluate(y)
+        if ev.defender_utility > best.defender_utility + 1e-12:
+            best, best_y = ev, y
+    upper = max(upper, best.defender_utility)
+    return SSEResult(best_y, best, z, method, exact, upper, lp.n_lps)
