@@ -31,7 +31,7 @@ from scipy.sparse import csc_matrix, csr_matrix, hstack, vstack
 
 from corridorguard.errors import SolverError
 
-__all__ = ["Evaluation", "Pricer", "SSELP", "SSEResult", "evaluate_coverage", "solve_stackelberg"]
+__all__ = ["SSELP", "Evaluation", "Pricer", "SSEResult", "evaluate_coverage", "solve_stackelberg"]
 
 TOL = 1e-7
 FArray = NDArray[np.float64]
@@ -96,16 +96,21 @@ class SSELP:
         T = (csr_matrix(self.C[self.active]).multiply(self.delta[self.active][:, None])).tocsr()
         A = vstack([csr_matrix(B), csr_matrix(T)], format="csr")
         z_col = np.concatenate([np.zeros(self.m_b), np.ones(self.active.size)])
-        A = csc_matrix(hstack([A, csr_matrix(z_col[:, None])], format="csc"))
+        # columns: z (attacker utility), t (artificial slack of a candidate row), then y
+        A = csc_matrix(
+            hstack([csr_matrix(z_col[:, None]), csr_matrix((A.shape[0], 1)), A], format="csc")
+        )
         self.row_lo = np.concatenate([b_lo, self.ra[self.active]])
         self.row_hi = np.concatenate([b_hi, np.full(self.active.size, np.inf)])
-        n_col = self.n_y + 1
-        self.z = self.n_y
+        n_col = self.n_y + 2
+        self.z, self.t = 0, 1
         cost = np.zeros(n_col)
         cost[self.z] = 1.0
         col_lo = np.zeros(n_col)
         col_lo[self.z] = z_lb
         col_hi = np.full(n_col, np.inf)
+        col_hi[self.t] = 0.0
+        self.big_m = 1e4 * (1.0 + float(np.abs(self.rd - self.pd).max(initial=0.0)))
         h = highspy._core._Highs()  # the Python wrapper prints a banner on stdout
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", float(time_limit))
@@ -168,15 +173,13 @@ class SSELP:
             cost[self.z] = 1.0
         else:
             row = self.C.getrow(a)
-            cols = row.indices.copy()
-            cols[cols >= self.z] += 1  # columns appended after z sit one further
-            cost[cols] = -(self.rd[a] - self.pd[a]) * row.data
+            cost[row.indices + 2] = -(self.rd[a] - self.pd[a]) * row.data
         self.h.changeColsCost(n_col, np.arange(n_col, dtype=np.int32), cost)
 
     def values(self) -> FArray:
         """Current strategy values ``y`` (in column order, without z)."""
         x = np.asarray(self.h.getSolution().col_value)
-        return np.concatenate([x[: self.z], x[self.z + 1 :]])
+        return x[2:]
 
     def z_value(self) -> float:
         return float(self.h.getSolution().col_value[self.z])
@@ -198,20 +201,65 @@ class SSELP:
                 return self.z_value()
 
     def solve_candidate(self, a: int, price: Pricer | None = None) -> float | None:
-        """Best defender utility when ``a`` is attacked; ``None`` if ``a`` cannot be a best response."""
+        """Best defender utility when ``a`` is attacked (``None``: never a best response).
+
+        With column generation the restricted master may be infeasible only for lack of routes, so
+        row ``a`` gets an artificial slack ``t`` with a big-M cost (phase one by penalty); ``a``
+        is proven infeasible only when pricing ends with ``t > 0``.
+        """
         r = int(self.row_of[a])
         self._set_objective(a)
-        self.h.changeRowBounds(r, self.ra[a], self.ra[a])
+        self.h.changeRowBounds(r, float(self.ra[a]), float(self.ra[a]))
+        if price is not None:
+            self.h.changeCoeff(r, self.t, -1.0)
+            self.h.changeColBounds(self.t, 0.0, np.inf)
+            self.h.changeColCost(self.t, self.big_m)
         try:
             while True:
                 if not self._run():
                     return None
                 if price is None or not price(self, a):
                     break
+            if price is not None and self.h.getSolution().col_value[self.t] > 1e-7:
+                return None
         finally:
-            self.h.changeRowBounds(r, self.ra[a], np.inf)
-        s_a = float(self.C.getrow(a) @ self.values())
+            self.h.changeRowBounds(r, float(self.ra[a]), np.inf)
+            if price is not None:
+                self.h.changeCoeff(r, self.t, 0.0)
+                self.h.changeColBounds(self.t, 0.0, 0.0)
+                self.h.changeColCost(self.t, 0.0)
+        s_a = float((self.C.getrow(a) @ self.values())[0])
         return float(self.pd[a] + (self.rd[a] - self.pd[a]) * min(1.0, s_a))
+
+    def spread(self, a: int | None, z_best: float, *, tol: float = 1e-7) -> FArray | None:
+        """An interior point of the optimal face (more randomised routes), or ``None``.
+
+        With the attacker's utility held at its optimum (``z <= z_best + tol``; for an SSE
+        candidate also row ``a`` as an equality, which makes ``z`` monotone in the objective), a
+        zero objective solved by HiGHS's interior-point method without crossover converges to the
+        analytic centre of the optimal face instead of a vertex: every optimal route keeps
+        positive weight, which raises the schedule entropy at no loss of utility (within ``tol``).
+        """
+        n_col = self.h.getNumCol()
+        self.h.changeColsCost(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col))
+        self.h.changeColBounds(self.z, self.z_lb, z_best + tol * (1 + abs(z_best)))
+        r = int(self.row_of[a]) if a is not None else -1
+        if r >= 0:
+            self.h.changeRowBounds(r, float(self.ra[a]), float(self.ra[a]))
+        self.h.setOptionValue("solver", "ipm")
+        self.h.setOptionValue("run_crossover", "off")
+        try:
+            self.h.run()
+            self.n_lps += 1
+            ok = self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            return self.values() if ok else None
+        finally:
+            self.h.setOptionValue("solver", "choose")
+            self.h.setOptionValue("run_crossover", "on")
+            self.h.changeColBounds(self.z, self.z_lb, np.inf)
+            if r >= 0:
+                self.h.changeRowBounds(r, float(self.ra[a]), np.inf)
+            self.h.clearSolver()
 
     def evaluate(self, y: FArray | None = None) -> Evaluation:
         y = self.values() if y is None else y
@@ -237,8 +285,7 @@ class SSEResult:
     maximin_value: float
     method: str
     exact: bool
-    """False when the candidate budget ran out (or, with column generation, a restricted master
-    could not prove a candidate infeasible) before the best remaining bound was beaten."""
+    """False when the candidate budget ran out before the best remaining bound was beaten."""
     upper_bound: float
     """No strategy gives the defender more (equals the utility when exact)."""
     n_lps: int
@@ -250,16 +297,24 @@ def solve_stackelberg(
     method: str = "sse",
     max_candidates: int | None = None,
     price: Pricer | None = None,
+    spread: bool = False,
 ) -> SSEResult:
-    """Maximin, then (``method="sse"``) the pruned multiple-LPs search for the SSE."""
+    """Maximin, then (``method="sse"``) the pruned multiple-LPs search for the SSE.
+
+    With ``spread`` the winning LP is re-solved for an interior optimal point
+    (:meth:`SSELP.spread`).
+    """
     if method not in ("sse", "maximin"):
         raise SolverError(f"unknown method {method!r} (use 'sse' or 'maximin')", status="input")
     z = lp.solve_maximin(price)
     best_y = lp.values()
     best = lp.evaluate(best_y)
     if method == "maximin":
+        if spread and price is None:
+            best_y, best = _spread(lp, (None, z), best_y, best)
         return SSEResult(best_y, best, z, method, True, best.defender_utility, lp.n_lps)
     exact, upper, tried = True, best.defender_utility, 0
+    best_mode: tuple[int | None, float] = (None, z)
     for bound, a in lp.candidates(z):
         if bound <= best.defender_utility + 1e-9:
             break
@@ -269,11 +324,26 @@ def solve_stackelberg(
         tried += 1
         u = lp.solve_candidate(a, price)
         if u is None:
-            exact = exact and price is None
             continue
         y = lp.values()
         ev = lp.evaluate(y)
         if ev.defender_utility > best.defender_utility + 1e-12:
             best, best_y = ev, y
+            best_mode = (a, lp.z_value())
     upper = max(upper, best.defender_utility)
+    if spread and price is None:
+        best_y, best = _spread(lp, best_mode, best_y, best)
     return SSEResult(best_y, best, z, method, exact, upper, lp.n_lps)
+
+
+def _spread(
+    lp: SSELP, mode: tuple[int | None, float], y: FArray, ev: Evaluation
+) -> tuple[FArray, Evaluation]:
+    y2 = lp.spread(*mode)
+    if y2 is None:
+        return y, ev
+    y2 = np.maximum(y2, 0.0)
+    ev2 = lp.evaluate(y2)
+    if ev2.defender_utility >= ev.defender_utility - 1e-6 * (1 + abs(ev.defender_utility)):
+        return y2, ev2
+    return y, ev

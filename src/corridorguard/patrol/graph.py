@@ -56,7 +56,7 @@ def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 @dataclass(frozen=True, eq=False)
 class PatrolLayer:
-    """One group of identical resources in one shift (or drone sortie) on the time-expanded graph."""
+    """One group of identical resources in one shift (or drone sortie), time-expanded."""
 
     key: str
     force_id: str
@@ -144,18 +144,25 @@ class PatrolGraph:
 # --- construction -----------------------------------------------------------------------------
 
 
-def _unit_shifts(unit: Unit, n_slots: int, slot_minutes: float, shift_hours: float | None):
+def _shift_length(unit: Unit, slot_minutes: float, shift_hours: float | None) -> int:
     hours = shift_hours if shift_hours is not None else unit.shift_hours
-    length = max(1, round(hours * 60 / slot_minutes))
+    return max(1, round(hours * 60 / slot_minutes))
+
+
+def _unit_shifts(
+    unit: Unit, n_slots: int, slot_minutes: float, shift_hours: float | None, offset: int
+) -> list[tuple[int, int, int, int]]:
+    """(shift, sortie, first day slot, length) covering the day once, starting at ``offset``."""
+    length = _shift_length(unit, slot_minutes, shift_hours)
     shifts = []
     for k, start in enumerate(range(0, n_slots, length)):
         end = min(n_slots, start + length)
         if unit.kind == "drone" and unit.endurance_min is not None:
             sortie = max(1, int(unit.endurance_min // slot_minutes))
             for j, s0 in enumerate(range(start, end, sortie)):
-                shifts.append((k, j, s0, min(end, s0 + sortie) - s0))
+                shifts.append((k, j, (s0 + offset) % n_slots, min(end, s0 + sortie) - s0))
         else:
-            shifts.append((k, 0, start, end - start))
+            shifts.append((k, 0, (start + offset) % n_slots, end - start))
     return shifts
 
 
@@ -179,9 +186,9 @@ def _moves(scenario: Scenario, unit: Unit, area: _ForceArea, slot_minutes: float
     idx = scenario.node_index
     base = idx[unit.base]
     if unit.kind == "drone":
-        b = scenario.nodes[base]
+        home = scenario.nodes[base]
         rng = unit.range_km if unit.range_km is not None else math.inf
-        dist = np.array([haversine_km(b.lon, b.lat, n.lon, n.lat) for n in scenario.nodes])
+        dist = np.array([haversine_km(home.lon, home.lat, n.lon, n.lat) for n in scenario.nodes])
         allowed = np.flatnonzero(area.nodes & (dist <= rng + 1e-9))
     else:
         allowed = np.flatnonzero(area.nodes)
@@ -283,7 +290,7 @@ def _layer(
     state_node = allowed[st_l]
     cover, presence = _arc_cover(
         unit.kind, state_node[arc_tail], arc_edge, arc_t0 + start, arc_dur, lists, targets, n_nodes
-    )
+    )  # day slots wrap around midnight inside _arc_cover
     return PatrolLayer(
         key=key,
         force_id=force.id,
@@ -319,11 +326,11 @@ def _arc_cover(kind, node, edge, g0, dur, lists, targets: TargetSet, n_nodes: in
         rep = np.repeat(mv, dur[mv])
         off = np.arange(rep.size) - np.repeat(np.cumsum(dur[mv]) - dur[mv], dur[mv])
         rows.append(rep)
-        cols.append(edge[rep] * T + g0[rep] + off)
+        cols.append(edge[rep] * T + (g0[rep] + off) % T)
     wa = np.flatnonzero(edge == WAIT)
     site_lists, edge_lists = lists
     for a in wa:
-        v, g = int(node[a]), int(g0[a])
+        v, g = int(node[a]), int(g0[a]) % T
         for s in site_lists[v]:
             rows.append(np.array([a]))
             cols.append(np.array([targets.site_target(s, g)]))
@@ -338,7 +345,7 @@ def _arc_cover(kind, node, edge, g0, dur, lists, targets: TargetSet, n_nodes: in
     cover.sum_duplicates()
     cover.data[:] = 1.0
     pres = coo_matrix(
-        (np.ones(wa.size), (wa, node[wa] * T + g0[wa])), shape=(n_arcs, n_nodes * T)
+        (np.ones(wa.size), (wa, node[wa] * T + g0[wa] % T)), shape=(n_arcs, n_nodes * T)
     ).tocsr()
     return cover, pres
 
@@ -349,8 +356,13 @@ def build_patrol_graph(
     *,
     forces: tuple[str, ...] | None = None,
     shift_hours: float | None = None,
+    stagger: bool = True,
 ) -> PatrolGraph:
     """Build every layer for the patrolling units of ``forces`` (default: all forces).
+
+    With ``stagger`` the shift changes of a force's units are spread evenly over one shift length
+    (unit ``i`` of ``n`` starts ``i/n`` of a shift later, wrapping past midnight), so the corridor
+    is never left with every resource back at base at the same time.
 
     Raises
     ------
@@ -371,14 +383,17 @@ def build_patrol_graph(
             continue
         area = _force_area(scenario, force)
         lists = _node_lists(scenario, area)
-        for unit in force.units:
-            if unit.kind not in PATROL_KINDS:
-                continue
+        patrolling = [u for u in force.units if u.kind in PATROL_KINDS]
+        for u_i, unit in enumerate(patrolling):
+            offset = 0
+            if stagger:
+                length = _shift_length(unit, slot, shift_hours)
+                offset = (u_i * length) // len(patrolling)
             if not area.nodes[scenario.node_index[unit.base]]:
                 skipped.append(f"{unit.id}: base {unit.base} is outside {force.id}'s jurisdiction")
                 continue
             geo = _moves(scenario, unit, area, slot)
-            for sh in _unit_shifts(unit, targets.n_slots, slot, shift_hours):
+            for sh in _unit_shifts(unit, targets.n_slots, slot, shift_hours, offset):
                 key = f"{unit.id}/s{sh[0]}" + (f"/r{sh[1]}" if unit.kind == "drone" else "")
                 layers.append(
                     _layer(key, force, unit, sh, geo, lists, targets, len(scenario.nodes))

@@ -82,7 +82,10 @@ def _handoff_rows(
 
 
 def _coverage(graph: PatrolGraph, cols: list[csr_matrix]) -> csr_matrix:
-    blocks = [csr_matrix((ly.cover.T * ly.effectiveness) @ m) for ly, m in zip(graph.layers, cols, strict=True)]
+    blocks = [
+        csr_matrix((ly.cover.T * ly.effectiveness) @ m)
+        for ly, m in zip(graph.layers, cols, strict=True)
+    ]
     if not blocks:
         return csr_matrix((graph.targets.n, 0))
     return hstack(blocks, format="csr")
@@ -147,6 +150,9 @@ class FlowPatrolSolver(_Result):
     method
         ``"sse"`` (strong Stackelberg equilibrium, default) or ``"maximin"`` (one LP; equal to the
         SSE in zero-sum games).
+    spread
+        Re-solve for an interior point of the optimal face (interior point, no crossover) so the
+        routes are as random as the optimum allows; utility within 1e-7 relative.
     handoffs
         Agency hand-off presence requirements.
     max_candidates
@@ -160,12 +166,14 @@ class FlowPatrolSolver(_Result):
         method: str = "sse",
         handoffs: tuple[HandOff, ...] = (),
         max_candidates: int | None = None,
+        spread: bool = True,
         time_limit: float = 600.0,
     ) -> None:
         self.graph = graph
         self.method = method
         self.handoffs = handoffs
         self.max_candidates = max_candidates
+        self.spread = spread
         self.time_limit = time_limit
 
     def solve(self) -> Self:
@@ -180,10 +188,14 @@ class FlowPatrolSolver(_Result):
         b_lo = np.concatenate([supply, h_lo])
         b_hi = np.concatenate([supply, np.full(h_lo.size, np.inf)])
         lp = SSELP(C, B, b_lo, b_hi, _payoffs(g), time_limit=self.time_limit)
-        res = solve_stackelberg(lp, method=self.method, max_candidates=self.max_candidates)
+        res = solve_stackelberg(
+            lp, method=self.method, max_candidates=self.max_candidates, spread=self.spread
+        )
         off = g.arc_offsets
         self.flows_ = [np.maximum(res.y[off[i] : off[i + 1]], 0.0) for i in range(len(g.layers))]
-        self.strategies_ = [decompose_flow(ly, f) for ly, f in zip(g.layers, self.flows_, strict=True)]
+        self.strategies_ = [
+            decompose_flow(ly, f) for ly, f in zip(g.layers, self.flows_, strict=True)
+        ]
         self._store(res, started)
         return self
 
@@ -232,7 +244,7 @@ def decompose_flow(layer: PatrolLayer, flow: FArray, *, tol: float = 1e-9) -> La
 
 
 def enumerate_paths(layer: PatrolLayer, *, max_paths: int = 200_000) -> list[IntArray]:
-    """Every source-to-sink route of a layer (depth-first); raises if there are more than ``max_paths``."""
+    """Every source-to-sink route of a layer (depth-first); at most ``max_paths`` of them."""
     order = np.argsort(layer.arc_tail, kind="stable")
     starts = np.searchsorted(layer.arc_tail[order], np.arange(layer.n_states + 1))
     out: list[IntArray] = []
@@ -307,10 +319,10 @@ class PathEnumerationSolver(_Result):
             w = res.y[k : k + len(ps)]
             k += len(ps)
             keep = np.flatnonzero(w > 1e-9)
-            ww = w[keep]
-            strategies.append(
-                LayerStrategy(tuple(ps[i] for i in keep), ww * (ly.count / ww.sum()))
-            )
+            if keep.size == 0:
+                keep = np.array([int(np.argmax(w))])
+            ww = np.maximum(w[keep], 1e-12)
+            strategies.append(LayerStrategy(tuple(ps[i] for i in keep), ww * (ly.count / ww.sum())))
         self.strategies_ = strategies
         self._store(res, started)
 

@@ -103,7 +103,7 @@ def grid_scenario(
             units.append(
                 Unit(
                     id=f"{fid}-{kind}-{k}",
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     base=cand[int(rng.integers(len(cand)))],
                     speed_kmh={"patrol": 60.0, "checkpoint": 20.0, "drone": 90.0}[kind],
                     shift_hours=8,

@@ -2,13 +2,15 @@
 
 A target's *value* ``V`` combines what the scenario says about it and an optional risk mapping:
 
-* segment ``e`` in slot ``g``:
-  ``V = w_traffic · traffic_vph(e) / max traffic + w_convoy · convoy_people(e, g) / max convoy people``;
-* site ``s`` in slot ``g``: ``V = w_site · (criticality / 5) · (0.5 + 0.5 · workers / max workers)``;
+* segment ``e`` in slot ``g``: ``V = w_traffic · traffic_vph(e) / max traffic
+  + w_convoy · convoy_people(e, g) / max convoy people``;
+* site ``s`` in slot ``g``:
+  ``V = w_site · (criticality / 5) · (0.5 + 0.5 · workers / max workers)``;
 * both multiplied by ``risk[id]`` (a scalar or one value per slot of the day; default 1).
 
-``convoy_people(e, g)`` comes from the movement timetable: each :class:`~corridorguard.scenario.Movement`
-drives the fastest road path from its origin to its destination, departing anywhere in its window,
+``convoy_people(e, g)`` comes from the movement timetable: each
+:class:`~corridorguard.scenario.Movement` drives the fastest road path from its origin to its
+destination, departing anywhere in its window,
 so it can be on segment ``e`` from ``window_start + t_before(e)`` to ``window_end + t_after(e)``.
 The people it carries (never individual identities: a head count only) are added to every slot of
 that interval.
@@ -20,6 +22,7 @@ defender reward ``Rd = 0`` when covered, penalty ``Pd = -V`` when not.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import time
 from typing import Literal
@@ -87,7 +90,11 @@ class TargetSet:
     def describe(self, j: int) -> dict[str, object]:
         """``{"kind", "id", "slot"}`` of target ``j``."""
         if j < self.n_segment_targets:
-            return {"kind": "segment", "id": self.edge_ids[j // self.n_slots], "slot": j % self.n_slots}
+            return {
+                "kind": "segment",
+                "id": self.edge_ids[j // self.n_slots],
+                "slot": j % self.n_slots,
+            }
         k = j - self.n_segment_targets
         return {"kind": "site", "id": self.site_ids[k // self.n_slots], "slot": k % self.n_slots}
 
@@ -161,7 +168,7 @@ def convoy_people(scenario: Scenario, n_slots: int, slot_minutes: float) -> NDAr
         if w1 < w0:
             w1 += 24 * 60
         t = 0.0
-        for a, b in zip(path[:-1], path[1:], strict=True):
+        for a, b in itertools.pairwise(path):
             e = edge_of[(a, b)]
             t_next = t + w[e]
             first = int((w0 + t) // slot_minutes)
