@@ -311,7 +311,7 @@ def solve_stackelberg(
     best = lp.evaluate(best_y)
     if method == "maximin":
         if spread and price is None:
-            best_y, best = _spread(lp, (None, z), best_y, best)
+            best_y, best = _spread(lp, (None, z), best_y, best, keep="attacker")
         return SSEResult(best_y, best, z, method, True, best.defender_utility, lp.n_lps)
     exact, upper, tried = True, best.defender_utility, 0
     best_mode: tuple[int | None, float] = (None, z)
@@ -332,18 +332,21 @@ def solve_stackelberg(
             best_mode = (a, lp.z_value())
     upper = max(upper, best.defender_utility)
     if spread and price is None:
-        best_y, best = _spread(lp, best_mode, best_y, best)
+        best_y, best = _spread(lp, best_mode, best_y, best, keep="defender")
     return SSEResult(best_y, best, z, method, exact, upper, lp.n_lps)
 
 
 def _spread(
-    lp: SSELP, mode: tuple[int | None, float], y: FArray, ev: Evaluation
+    lp: SSELP, mode: tuple[int | None, float], y: FArray, ev: Evaluation, *, keep: str
 ) -> tuple[FArray, Evaluation]:
+    """Swap in the interior solution if it keeps the objective of the mode (within 1e-6)."""
     y2 = lp.spread(*mode)
     if y2 is None:
         return y, ev
     y2 = np.maximum(y2, 0.0)
     ev2 = lp.evaluate(y2)
-    if ev2.defender_utility >= ev.defender_utility - 1e-6 * (1 + abs(ev.defender_utility)):
-        return y2, ev2
-    return y, ev
+    if keep == "attacker":
+        ok = ev2.attacker_utility <= ev.attacker_utility + 1e-6 * (1 + abs(ev.attacker_utility))
+    else:
+        ok = ev2.defender_utility >= ev.defender_utility - 1e-6 * (1 + abs(ev.defender_utility))
+    return (y2, ev2) if ok else (y, ev)

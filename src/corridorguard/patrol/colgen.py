@@ -178,6 +178,7 @@ class ColumnGenerationSolver(PathEnumerationSolver):
         g = self.graph
         paths = self._initial()
         lp = self._build(paths, g.coverable())
+        columns = [(i, p) for i, ps in enumerate(paths) for p in ps]
         n_layers = len(g.layers)
         covers = [csr_matrix(ly.cover * ly.effectiveness) for ly in g.layers]
         rounds = [0]
@@ -201,6 +202,7 @@ class ColumnGenerationSolver(PathEnumerationSolver):
                 val, route = best_route(ly, w, self.rules)
                 if val + pi[l_i] > self.tol and route.size:
                     paths[l_i].append(route)
+                    columns.append((l_i, route))
                     self._append(model, l_i, route)
                     added = True
             return added
@@ -210,7 +212,7 @@ class ColumnGenerationSolver(PathEnumerationSolver):
         )
         self.rounds_ = rounds[0]
         self.n_columns_ = sum(len(p) for p in paths)
-        self._finish(lp, paths, res, started)
+        self._finish(columns, res, started)
         return self
 
     def _handoff_matrix(self, layer: PatrolLayer) -> csr_matrix:

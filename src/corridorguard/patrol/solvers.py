@@ -310,19 +310,21 @@ class PathEnumerationSolver(_Result):
         b_hi = np.concatenate([counts, np.full(h_lo.size, np.inf)])
         return SSELP(C, B, b_lo, b_hi, _payoffs(g), coverable=coverable)
 
-    def _finish(
-        self, lp: SSELP, paths: list[list[IntArray]], res: SSEResult, started: float
-    ) -> None:
+    def _finish(self, columns: list[tuple[int, IntArray]], res: SSEResult, started: float) -> None:
+        """Route strategies from the LP's column values; ``columns[k]`` = (layer, route) of y_k."""
+        per_layer: list[list[tuple[IntArray, float]]] = [[] for _ in self.graph.layers]
+        for (l_i, path), w in zip(columns, res.y, strict=True):
+            per_layer[l_i].append((path, float(w)))
         strategies = []
-        k = 0
-        for ly, ps in zip(self.graph.layers, paths, strict=True):
-            w = res.y[k : k + len(ps)]
-            k += len(ps)
+        for ly, cols in zip(self.graph.layers, per_layer, strict=True):
+            w = np.array([c[1] for c in cols])
             keep = np.flatnonzero(w > 1e-9)
             if keep.size == 0:
                 keep = np.array([int(np.argmax(w))])
             ww = np.maximum(w[keep], 1e-12)
-            strategies.append(LayerStrategy(tuple(ps[i] for i in keep), ww * (ly.count / ww.sum())))
+            strategies.append(
+                LayerStrategy(tuple(cols[i][0] for i in keep), ww * (ly.count / ww.sum()))
+            )
         self.strategies_ = strategies
         self._store(res, started)
 
@@ -331,5 +333,5 @@ class PathEnumerationSolver(_Result):
         paths = self._paths()
         lp = self._build(paths, None)
         res = solve_stackelberg(lp, method=self.method, max_candidates=self.max_candidates)
-        self._finish(lp, paths, res, started)
+        self._finish([(i, p) for i, ps in enumerate(paths) for p in ps], res, started)
         return self
