@@ -219,3 +219,18 @@ def test_times_are_utc_with_offset() -> None:
     t = day_start(date(2026, 3, 1), 2, 5.0)
     assert t.isoformat() == "2026-03-02T19:00:00+00:00"
     assert t + timedelta(hours=5) == day_start(date(2026, 3, 3), 0, 0.0)
+
+
+def test_builtin_cpec_joint_plan_is_feasible() -> None:
+    from corridorguard.scenario import load_scenario
+
+    sc = load_scenario("cpec")
+    p = plan_patrols(sc, PatrolConfig(days=1, slot_minutes=60, shift_hours=8, seed=3))
+    assert p.joint.exact
+    for r in p.schedules[0]:
+        _check_route(sc, r, 60, 8)
+    forces = {r.force_id for r in p.schedules[0]}
+    assert forces == {f.id for f in sc.forces}
+    d = p.to_dict()
+    assert d["value_of_coordination"] >= -1e-6
+    assert all(g["kind"] in ("segment", "site") for g in d["gaps"])

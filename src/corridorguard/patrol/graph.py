@@ -41,6 +41,9 @@ PATROL_KINDS = ("patrol", "checkpoint", "drone")
 """Unit kinds that patrol. Quick-reaction forces and cameras are placed, not patrolled."""
 
 WAIT, FLY = -1, -2
+MAX_CREWS = 4
+"""With staggering, a unit's resources are split into at most this many crews with their own
+shift-change times."""
 DRONE_NEIGHBOURS = 6
 
 IntArray = NDArray[np.int64]
@@ -245,6 +248,7 @@ def _layer(
     key: str,
     force: Force,
     unit: Unit,
+    count: int,
     shift: tuple[int, int, int, int],
     geo: tuple[IntArray, int, list[IntArray]],
     lists: tuple[list[list[int]], list[list[int]]],
@@ -298,7 +302,7 @@ def _layer(
         kind=unit.kind,
         shift=k,
         sortie=sortie,
-        count=unit.count,
+        count=count,
         effectiveness=unit.detection_prob * unit.interdiction_prob,
         base=int(allowed[base_local]),
         start_slot=start,
@@ -360,9 +364,9 @@ def build_patrol_graph(
 ) -> PatrolGraph:
     """Build every layer for the patrolling units of ``forces`` (default: all forces).
 
-    With ``stagger`` the shift changes of a force's units are spread evenly over one shift length
-    (unit ``i`` of ``n`` starts ``i/n`` of a shift later, wrapping past midnight), so the corridor
-    is never left with every resource back at base at the same time.
+    With ``stagger`` a unit's resources are split into up to :data:`MAX_CREWS` crews, and the shift
+    changes of all crews of a force are spread evenly over one shift length (wrapping past
+    midnight), so the corridor is never left with every resource back at base at the same time.
 
     Raises
     ------
@@ -385,17 +389,27 @@ def build_patrol_graph(
         lists = _node_lists(scenario, area)
         patrolling = [u for u in force.units if u.kind in PATROL_KINDS]
         for u_i, unit in enumerate(patrolling):
-            offset = 0
-            if stagger:
-                length = _shift_length(unit, slot, shift_hours)
-                offset = (u_i * length) // len(patrolling)
             if not area.nodes[scenario.node_index[unit.base]]:
                 skipped.append(f"{unit.id}: base {unit.base} is outside {force.id}'s jurisdiction")
                 continue
             geo = _moves(scenario, unit, area, slot)
-            for sh in _unit_shifts(unit, targets.n_slots, slot, shift_hours, offset):
-                key = f"{unit.id}/s{sh[0]}" + (f"/r{sh[1]}" if unit.kind == "drone" else "")
-                layers.append(
-                    _layer(key, force, unit, sh, geo, lists, targets, len(scenario.nodes))
-                )
+            length = _shift_length(unit, slot, shift_hours)
+            n_groups = min(unit.count, length, MAX_CREWS) if stagger else 1
+            sizes = [
+                unit.count // n_groups + (1 if i < unit.count % n_groups else 0)
+                for i in range(n_groups)
+            ]
+            for c_i, size in enumerate(sizes):
+                offset = 0
+                if stagger:
+                    offset = (u_i * length) // (len(patrolling) * n_groups) + (
+                        c_i * length
+                    ) // n_groups
+                for sh in _unit_shifts(unit, targets.n_slots, slot, shift_hours, offset % length):
+                    key = f"{unit.id}/c{c_i}/s{sh[0]}" + (
+                        f"/r{sh[1]}" if unit.kind == "drone" else ""
+                    )
+                    layers.append(
+                        _layer(key, force, unit, size, sh, geo, lists, targets, len(scenario.nodes))
+                    )
     return PatrolGraph(scenario, targets, tuple(layers), tuple(skipped))

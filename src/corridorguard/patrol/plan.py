@@ -124,6 +124,16 @@ class PatrolPlan:
             }
         return out
 
+    def gaps(self, top: int = 10) -> list[dict[str, object]]:
+        """The most valuable targets no patrol can reach at all (too far from every base in the
+        time a shift allows): what more units or other bases would have to fix."""
+        cov = self.joint.graph.coverable()
+        v = np.where(cov, -np.inf, self.targets.value)
+        order = [
+            int(j) for j in np.argsort(-v, kind="stable")[:top] if np.isfinite(v[j]) and v[j] > 0
+        ]
+        return [{**self.targets.describe(j), "value": float(self.targets.value[j])} for j in order]
+
     def checkpoint_burden(self) -> float:
         """Expected vehicles passing a checkpoint team per day (civilian burden proxy)."""
         sc, g = self.scenario, self.joint.graph
@@ -152,9 +162,10 @@ class PatrolPlan:
             for ly, st in zip(self.joint.graph.layers, self.joint.strategies, strict=True):
                 if ly.force_id != f.id:
                     continue
+                count = next(x.count for x in f.units if x.id == ly.unit_id)
                 u = units.setdefault(
                     ly.unit_id,
-                    {"kind": ly.kind, "count": ly.count, "entropy_bits": 0.0, "days": []},
+                    {"kind": ly.kind, "count": count, "entropy_bits": 0.0, "days": []},
                 )
                 u["entropy_bits"] += entropy_bits(st.weights)
             for day, routes in enumerate(self.schedules):
@@ -192,6 +203,7 @@ class PatrolPlan:
                 "effective_choices_log10": self.predictability_bits * float(np.log10(2)),
                 "threshold_bits": cfg.entropy_threshold,
             },
+            "gaps": self.gaps(),
             "civilian_burden": {"checkpoint_vehicles_per_day": self.checkpoint_burden()},
             "solve_seconds": self.joint.seconds,
             "skipped_units": list(self.joint.graph.skipped),

@@ -89,6 +89,7 @@ class TargetSet:
 
     def describe(self, j: int) -> dict[str, object]:
         """``{"kind", "id", "slot"}`` of target ``j``."""
+        j = int(j)
         if j < self.n_segment_targets:
             return {
                 "kind": "segment",
