@@ -8,6 +8,7 @@ labelled as such).
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -174,9 +175,9 @@ def plot_day(scenario: Scenario, routes: Sequence[Route], path: Path, *, title: 
             label="sites",
         )
     labels = ", ".join(f"{k}: {v}" for k, v in sorted(scenario.labels.items()))
-    ax.set_title(
-        (title or f"Patrol routes — {scenario.name}") + (f"\n({labels})" if labels else "")
-    )
+    note = textwrap.fill(f"data: {labels}", 100) if labels else ""
+    heading = title or f"Patrol routes — {scenario.name}"
+    ax.set_title(heading + (f"\n{note}" if note else ""), fontsize=9)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_aspect("equal", adjustable="datalim")
