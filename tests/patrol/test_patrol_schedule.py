@@ -234,3 +234,15 @@ def test_builtin_cpec_joint_plan_is_feasible() -> None:
     d = p.to_dict()
     assert d["value_of_coordination"] >= -1e-6
     assert all(g["kind"] in ("segment", "site") for g in d["gaps"])
+
+
+def test_realised_non_additive_coverage_is_below_the_additive_plan(plan) -> None:
+    real = plan.realised_evaluation()
+    assert np.all((real.coverage >= 0) & (real.coverage <= 1))
+    # over enough days it approaches the additive plan from below (union bound)
+    long = plan_patrols(plan.scenario, PatrolConfig(**{**plan.config.__dict__, "days": 60}))
+    rc = long.realised_evaluation().coverage
+    assert rc.mean() <= long.joint.evaluation.coverage.mean() + 0.02
+    assert np.abs(rc - long.joint.evaluation.coverage).mean() < 0.05
+    d = plan.to_dict()["realised"]
+    assert d["days"] == 3 and "coverage" in d

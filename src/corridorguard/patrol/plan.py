@@ -124,6 +124,35 @@ class PatrolPlan:
             }
         return out
 
+    def realised_evaluation(self) -> Evaluation:
+        """The sampled days' own outcome, with *non-additive* coverage.
+
+        Per day and target: the probability that at least one crew present stops an attack,
+        ``1 - Π (1 - p)`` over the crews' presences that day; averaged over the sampled days and
+        evaluated against a best-responding attacker. It converges (as days grow) to at most the
+        planned additive coverage, which is an upper bound on it.
+        """
+        g = self.joint.graph
+        n = self.targets.n
+        layer = {ly.key: ly for ly in g.layers}
+        total = np.zeros(n)
+        for routes in self.schedules:
+            log_miss = np.zeros(n)
+            for r in routes:
+                ly = layer[r.layer]
+                hits = ly.cover[r.arcs]
+                counts = np.bincount(hits.indices, weights=hits.data, minlength=n)
+                log_miss += counts * np.log1p(-min(ly.effectiveness, 1 - 1e-12))
+            total += 1.0 - np.exp(log_miss)
+        t = self.targets
+        return evaluate_coverage(
+            total / max(1, len(self.schedules)),
+            t.attacker_reward,
+            t.attacker_penalty,
+            t.defender_reward,
+            t.defender_penalty,
+        )
+
     def gaps(self, top: int = 10) -> list[dict[str, object]]:
         """The most valuable targets no patrol can reach at all (too far from every base in the
         time a shift allows): what more units or other bases would have to fix."""
@@ -156,6 +185,7 @@ class PatrolPlan:
         """The JSON of ``corridorguard patrol plan --json``."""
         cfg = self.config
         joint, unc = self.joint.evaluation, self.uncoordinated_evaluation
+        real = self.realised_evaluation()
         forces: dict[str, Any] = {}
         for f in self.scenario.forces:
             units: dict[str, Any] = {}
@@ -198,6 +228,13 @@ class PatrolPlan:
             "value_of_coordination": self.value_of_coordination,
             "coverage": self.coverage_by_class(joint),
             "coverage_uncoordinated": self.coverage_by_class(unc),
+            "realised": {
+                "note": "the sampled days themselves, non-additive coverage (1 - prod(1 - p))",
+                "days": len(self.schedules),
+                "defender_utility": real.defender_utility,
+                "attacker_utility": real.attacker_utility,
+                "coverage": self.coverage_by_class(real),
+            },
             "predictability": {
                 "entropy_bits_per_day": self.predictability_bits,
                 "effective_choices_log10": self.predictability_bits * float(np.log10(2)),
