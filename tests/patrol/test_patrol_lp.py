@@ -10,7 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corridorguard.errors import SolverError
-from corridorguard.patrol.colgen import ColumnGenerationSolver, RouteRules, route_obeys
+from corridorguard.patrol.colgen import (
+    ColumnGenerationSolver,
+    RouteRules,
+    route_obeys,
+    usable_arcs,
+)
 from corridorguard.patrol.graph import build_patrol_graph
 from corridorguard.patrol.schedule import raw_coverage
 from corridorguard.patrol.solvers import (
@@ -191,3 +196,41 @@ def test_unknown_method_is_a_solver_error() -> None:
     _, g = _graph(0)
     with pytest.raises(SolverError):
         FlowPatrolSolver(g, method="nope").solve()
+
+
+@pytest.mark.parametrize("rules", [RouteRules(max_away_slots=1), RouteRules(2, 2)])
+def test_usable_arcs_are_exactly_those_on_rule_abiding_routes(rules: RouteRules) -> None:
+    _, g = _graph(3, slot=60, shift=5, units=2)
+    for ly in g.layers[:6]:
+        on_route = np.zeros(ly.n_arcs, dtype=bool)
+        for p in enumerate_paths(ly):
+            if route_obeys(ly, p, rules):
+                on_route[p] = True
+        np.testing.assert_array_equal(usable_arcs(ly, rules), on_route)
+
+
+def test_unreachable_target_does_not_leave_the_rest_to_chance() -> None:
+    """A precious site nobody can reach fixes the attacker's value; the plan still protects
+    everything else as well as if that site did not exist."""
+    sc, _ = _graph(1, slot=60, shift=6, units=2)
+    far = sc.nodes[0].model_copy(update={"id": "far", "name": "far", "province": "X"})
+    site = sc.sites[0].model_copy(update={"id": "jewel", "node": "far", "criticality": 5.0})
+    edge = sc.edges[0].model_copy(update={"id": "spur", "source": sc.nodes[0].id, "target": "far"})
+    sc2 = sc.model_copy(
+        update={"nodes": (*sc.nodes, far), "sites": (*sc.sites, site), "edges": (*sc.edges, edge)}
+    )
+    sc2 = type(sc2).model_validate(sc2.model_dump())
+    tg = build_targets(sc2, slot_minutes=60, weights=TargetWeights(alpha=0.3))
+    g = build_patrol_graph(sc2, tg, shift_hours=6)
+    sol = FlowPatrolSolver(g, method="sse", spread=False).solve()
+    assert sol.protects_reachable_
+    assert tg.describe(sol.attacked_target_)["id"] == "jewel"
+    reach = g.coverable()
+    ref = FlowPatrolSolver(
+        build_patrol_graph(sc2, tg.restricted(reach), shift_hours=6), method="maximin", spread=False
+    ).solve()
+    ua = tg.attacker_reward - (tg.attacker_reward - tg.attacker_penalty) * sol.coverage_
+    assert ua[reach].max() == pytest.approx(ref.maximin_value_, abs=1e-6)
+    rules = RouteRules(max_away_slots=3)
+    cg = ColumnGenerationSolver(g, rules=rules, method="maximin").solve()
+    assert cg.protects_reachable_ and cg.exact_

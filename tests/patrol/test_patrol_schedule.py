@@ -177,7 +177,7 @@ def test_plan_report(plan) -> None:
 
 
 def test_joint_plan_beats_uncoordinated_on_a_shared_corridor() -> None:
-    sc = grid_scenario(3, 5, units_per_force=3, seed=0, n_movements=0)
+    sc = grid_scenario(3, 5, units_per_force=4, seed=0, n_movements=0)
     p = plan_patrols(sc, PatrolConfig(days=1, slot_minutes=60, shift_hours=6))
     assert p.value_of_coordination > 1e-4
 

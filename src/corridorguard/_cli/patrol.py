@@ -49,7 +49,9 @@ def plan(
         ..., "--scenario", help="Built-in name (e.g. cpec), a scenario JSON file or grid:RxC."
     ),
     days: int = typer.Option(7, "--days", min=1, max=366, help="Days of schedules to draw."),
-    shift_hours: float = typer.Option(8.0, "--shift-hours", help="Shift length of every unit."),
+    shift_hours: float | None = typer.Option(
+        None, "--shift-hours", help="Shift length of every unit (default: each unit's own)."
+    ),
     slot_minutes: float = typer.Option(60.0, "--slot-minutes", help="Time-slot length."),
     seed: int = typer.Option(0, "--seed", help="Seed of the schedule draw (recorded)."),
     out: Path = typer.Option(..., "--out", help="Output folder (plan.json, routes/, map PNG)."),

@@ -31,7 +31,17 @@ from scipy.sparse import csc_matrix, csr_matrix, hstack, vstack
 
 from corridorguard.errors import SolverError
 
-__all__ = ["SSELP", "Evaluation", "Pricer", "SSEResult", "evaluate_coverage", "solve_stackelberg"]
+__all__ = [
+    "SSELP",
+    "Evaluation",
+    "Pricer",
+    "SSEResult",
+    "adopt_if_no_worse",
+    "evaluate_coverage",
+    "floor_binds",
+    "reachable_payoffs",
+    "solve_stackelberg",
+]
 
 TOL = 1e-7
 FArray = NDArray[np.float64]
@@ -84,6 +94,7 @@ class SSELP:
         self.C = csr_matrix(C)
         n_t = self.ra.size
         cov = np.asarray(self.C.getnnz(axis=1) > 0) if coverable is None else coverable
+        self.coverable = cov
         z_lb = float(self.pa.max()) if n_t else 0.0
         if np.any(~cov):
             z_lb = max(z_lb, float(self.ra[~cov].max()))
@@ -302,7 +313,7 @@ def solve_stackelberg(
     """Maximin, then (``method="sse"``) the pruned multiple-LPs search for the SSE.
 
     With ``spread`` the winning LP is re-solved for an interior optimal point
-    (:meth:`SSELP.spread`).
+    (:meth:`SSELP.spread`); with column generation, over the routes generated so far.
     """
     if method not in ("sse", "maximin"):
         raise SolverError(f"unknown method {method!r} (use 'sse' or 'maximin')", status="input")
@@ -310,7 +321,7 @@ def solve_stackelberg(
     best_y = lp.values()
     best = lp.evaluate(best_y)
     if method == "maximin":
-        if spread and price is None:
+        if spread:
             best_y, best = _spread(lp, (None, z), best_y, best, keep="attacker")
         return SSEResult(best_y, best, z, method, True, best.defender_utility, lp.n_lps)
     exact, upper, tried = True, best.defender_utility, 0
@@ -331,7 +342,7 @@ def solve_stackelberg(
             best, best_y = ev, y
             best_mode = (a, lp.z_value())
     upper = max(upper, best.defender_utility)
-    if spread and price is None:
+    if spread:
         best_y, best = _spread(lp, best_mode, best_y, best, keep="defender")
     return SSEResult(best_y, best, z, method, exact, upper, lp.n_lps)
 
@@ -350,3 +361,42 @@ def _spread(
     else:
         ok = ev2.defender_utility >= ev.defender_utility - 1e-6 * (1 + abs(ev.defender_utility))
     return (y2, ev2) if ok else (y, ev)
+
+
+def floor_binds(lp: SSELP, res: SSEResult) -> bool:
+    """True when a target no strategy can cover fixes the attacker's value (a degenerate game:
+    the attacker goes there whatever the patrols do, so the LP leaves every other target to
+    chance)."""
+    floor = lp.z_lb
+    tol = 1e-7 * (1 + abs(floor))
+    return floor > float(lp.pa.max(initial=-np.inf)) + tol and res.maximin_value <= floor + tol
+
+
+def reachable_payoffs(lp: SSELP) -> tuple[FArray, FArray, FArray, FArray]:
+    """Payoffs with the uncoverable targets made irrelevant (never worth attacking)."""
+    cov = lp.coverable
+    low = float(min(lp.pa.min(initial=0.0), lp.pd.min(initial=0.0)))
+    return (
+        np.where(cov, lp.ra, low),
+        np.where(cov, lp.pa, low),
+        np.where(cov, lp.rd, low),
+        np.where(cov, lp.pd, low),
+    )
+
+
+def adopt_if_no_worse(lp: SSELP, res: SSEResult, lp2: SSELP, res2: SSEResult) -> SSEResult | None:
+    """``res2`` (solved on ``lp2`` with the reachable payoffs), evaluated on the full game, if it
+    is as good for the defender as ``res`` (within 1e-9): then it is an optimum too, one that
+    also protects every target patrols can reach ("protect the rest")."""
+    ev = evaluate_coverage(lp2.C @ res2.y, lp.ra, lp.pa, lp.rd, lp.pd)
+    if ev.defender_utility < res.evaluation.defender_utility - 1e-9:
+        return None
+    return SSEResult(
+        res2.y,
+        ev,
+        res.maximin_value,
+        res.method,
+        res.exact,
+        max(res.upper_bound, ev.defender_utility),
+        res.n_lps + res2.n_lps,
+    )

@@ -26,11 +26,18 @@ from numpy.typing import NDArray
 from scipy.sparse import csc_matrix, csr_matrix
 
 from corridorguard.errors import ValidationError
-from corridorguard.patrol._lp import SSELP, solve_stackelberg
+from corridorguard.patrol._lp import (
+    SSELP,
+    SSEResult,
+    adopt_if_no_worse,
+    floor_binds,
+    reachable_payoffs,
+    solve_stackelberg,
+)
 from corridorguard.patrol.graph import WAIT, PatrolGraph, PatrolLayer
 from corridorguard.patrol.solvers import HandOff, PathEnumerationSolver, _path_matrix
 
-__all__ = ["ColumnGenerationSolver", "RouteRules", "route_obeys"]
+__all__ = ["ColumnGenerationSolver", "RouteRules", "route_obeys", "usable_arcs"]
 
 FArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -87,6 +94,28 @@ def route_obeys(layer: PatrolLayer, path: IntArray, rules: RouteRules) -> bool:
             return False
         a, r = nxt
     return True
+
+
+def usable_arcs(layer: PatrolLayer, rules: RouteRules) -> NDArray[np.bool_]:
+    """Arcs on at least one rule-abiding route (forward and backward label reachability)."""
+    order = np.argsort(layer.state_t[layer.arc_tail], kind="stable")
+    fwd: list[set[tuple[int, int]]] = [set() for _ in range(layer.n_states)]
+    fwd[layer.source].add((0, rules.min_rest_slots))
+    steps: list[tuple[int, tuple[int, int], tuple[int, int]]] = []
+    for arc in order:
+        tail, head = int(layer.arc_tail[arc]), int(layer.arc_head[arc])
+        for key in fwd[tail]:
+            nxt = _step(layer, int(arc), key[0], key[1], rules)
+            if nxt is not None:
+                fwd[head].add(nxt)
+                steps.append((int(arc), key, nxt))
+    good: set[tuple[int, tuple[int, int]]] = {(layer.sink, k) for k in fwd[layer.sink]}
+    usable = np.zeros(layer.n_arcs, dtype=bool)
+    for arc, key, nxt in reversed(steps):  # heads are later in time than tails
+        if (int(layer.arc_head[arc]), nxt) in good:
+            usable[arc] = True
+            good.add((int(layer.arc_tail[arc]), key))
+    return usable
 
 
 def best_route(layer: PatrolLayer, weight: FArray, rules: RouteRules) -> tuple[float, IntArray]:
@@ -154,11 +183,13 @@ class ColumnGenerationSolver(PathEnumerationSolver):
         max_candidates: int | None = None,
         max_rounds: int = 500,
         tol: float = 1e-9,
+        spread: bool = True,
     ) -> None:
         super().__init__(graph, method=method, handoffs=handoffs, max_candidates=max_candidates)
         self.rules = rules or RouteRules()
         self.max_rounds = max_rounds
         self.tol = tol
+        self.spread = spread
 
     def _initial(self) -> list[list[IntArray]]:
         t = self.graph.targets
@@ -173,20 +204,28 @@ class ColumnGenerationSolver(PathEnumerationSolver):
             out.append([stay] + ([greedy] if not np.array_equal(stay, greedy) else []))
         return out
 
-    def solve(self) -> Self:
-        started = time.perf_counter()
+    def coverable(self) -> NDArray[np.bool_]:
+        """Targets some rule-abiding route covers."""
+        cov = np.zeros(self.graph.targets.n, dtype=bool)
+        for ly in self.graph.layers:
+            ok = usable_arcs(ly, self.rules)
+            cov[np.unique(ly.cover[np.flatnonzero(ok)].indices)] = True
+        return cov
+
+    def _run(
+        self, paths: list[list[IntArray]], payoffs, coverable
+    ) -> tuple[SSELP, SSEResult, list]:
+        """Column generation from the routes in ``paths`` (extended in place)."""
         g = self.graph
-        paths = self._initial()
-        lp = self._build(paths, g.coverable())
+        lp = self._build(paths, coverable, payoffs)
         columns = [(i, p) for i, ps in enumerate(paths) for p in ps]
         n_layers = len(g.layers)
         covers = [csr_matrix(ly.cover * ly.effectiveness) for ly in g.layers]
-        rounds = [0]
 
         def price(model: SSELP, cand: int | None) -> bool:
-            if rounds[0] >= self.max_rounds:
+            if self.rounds_ >= self.max_rounds:
                 return False
-            rounds[0] += 1
+            self.rounds_ += 1
             pi = model.duals()
             target_dual = np.zeros(g.targets.n)
             act = model.active
@@ -208,11 +247,30 @@ class ColumnGenerationSolver(PathEnumerationSolver):
             return added
 
         res = solve_stackelberg(
-            lp, method=self.method, max_candidates=self.max_candidates, price=price
+            lp,
+            method=self.method,
+            max_candidates=self.max_candidates,
+            price=price,
+            spread=self.spread,
         )
-        self.rounds_ = rounds[0]
+        return lp, res, columns
+
+    def solve(self) -> Self:
+        started = time.perf_counter()
+        self.rounds_ = 0
+        paths = self._initial()
+        cov = self.coverable()
+        lp, res, columns = self._run(paths, None, cov)
+        self.protects_reachable_ = False
+        if floor_binds(lp, res):
+            lp2, res2, columns2 = self._run(paths, reachable_payoffs(lp), cov)
+            better = adopt_if_no_worse(lp, res, lp2, res2)
+            if better is not None:
+                res, columns, self.protects_reachable_ = better, columns2, True
+        self.converged_ = self.rounds_ < self.max_rounds
         self.n_columns_ = sum(len(p) for p in paths)
         self._finish(columns, res, started)
+        self.exact_ = self.exact_ and self.converged_
         return self
 
     def _handoff_matrix(self, layer: PatrolLayer) -> csr_matrix:

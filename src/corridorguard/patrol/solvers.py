@@ -15,7 +15,14 @@ from numpy.typing import NDArray
 from scipy.sparse import block_diag, csr_matrix, hstack, identity, vstack
 
 from corridorguard.errors import SolverError, ValidationError
-from corridorguard.patrol._lp import SSELP, SSEResult, solve_stackelberg
+from corridorguard.patrol._lp import (
+    SSELP,
+    SSEResult,
+    adopt_if_no_worse,
+    floor_binds,
+    reachable_payoffs,
+    solve_stackelberg,
+)
 from corridorguard.patrol.graph import PatrolGraph, PatrolLayer
 
 __all__ = [
@@ -157,6 +164,13 @@ class FlowPatrolSolver(_Result):
         Agency hand-off presence requirements.
     max_candidates
         Cap on the number of SSE candidate LPs (``exact_`` tells whether the cap bit).
+
+    Notes
+    -----
+    When a target that no patrol can reach fixes the attacker's value (the attacker goes there
+    whatever the patrols do), every optimum is equally good and the LP would leave the other
+    targets to chance; the game is then re-solved without the unreachable targets and that plan
+    is kept if it is no worse on the full game (``protects_reachable_``).
     """
 
     def __init__(
@@ -176,6 +190,11 @@ class FlowPatrolSolver(_Result):
         self.spread = spread
         self.time_limit = time_limit
 
+    def _stackelberg(self, lp: SSELP) -> SSEResult:
+        return solve_stackelberg(
+            lp, method=self.method, max_candidates=self.max_candidates, spread=self.spread
+        )
+
     def solve(self) -> Self:
         started = time.perf_counter()
         g = self.graph
@@ -188,9 +207,13 @@ class FlowPatrolSolver(_Result):
         b_lo = np.concatenate([supply, h_lo])
         b_hi = np.concatenate([supply, np.full(h_lo.size, np.inf)])
         lp = SSELP(C, B, b_lo, b_hi, _payoffs(g), time_limit=self.time_limit)
-        res = solve_stackelberg(
-            lp, method=self.method, max_candidates=self.max_candidates, spread=self.spread
-        )
+        res = self._stackelberg(lp)
+        self.protects_reachable_ = False
+        if floor_binds(lp, res):
+            lp2 = SSELP(C, B, b_lo, b_hi, reachable_payoffs(lp), coverable=lp.coverable)
+            better = adopt_if_no_worse(lp, res, lp2, self._stackelberg(lp2))
+            if better is not None:
+                res, self.protects_reachable_ = better, True
         off = g.arc_offsets
         self.flows_ = [np.maximum(res.y[off[i] : off[i + 1]], 0.0) for i in range(len(g.layers))]
         self.strategies_ = [
@@ -298,7 +321,12 @@ class PathEnumerationSolver(_Result):
     def _paths(self) -> list[list[IntArray]]:
         return [enumerate_paths(ly, max_paths=self.max_paths) for ly in self.graph.layers]
 
-    def _build(self, paths: list[list[IntArray]], coverable: NDArray[np.bool_] | None) -> SSELP:
+    def _build(
+        self,
+        paths: list[list[IntArray]],
+        coverable: NDArray[np.bool_] | None,
+        payoffs: tuple[FArray, FArray, FArray, FArray] | None = None,
+    ) -> SSELP:
         g = self.graph
         cols = [_path_matrix(ly, p) for ly, p in zip(g.layers, paths, strict=True)]
         C = _coverage(g, cols)
@@ -308,7 +336,7 @@ class PathEnumerationSolver(_Result):
         B = vstack([conv, H], format="csr")
         b_lo = np.concatenate([counts, h_lo])
         b_hi = np.concatenate([counts, np.full(h_lo.size, np.inf)])
-        return SSELP(C, B, b_lo, b_hi, _payoffs(g), coverable=coverable)
+        return SSELP(C, B, b_lo, b_hi, payoffs or _payoffs(g), coverable=coverable)
 
     def _finish(self, columns: list[tuple[int, IntArray]], res: SSEResult, started: float) -> None:
         """Route strategies from the LP's column values; ``columns[k]`` = (layer, route) of y_k."""
