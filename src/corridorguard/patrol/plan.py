@@ -81,6 +81,8 @@ class PlanSolution:
     exact: bool
     solver: str
     seconds: float
+    reachable: NDArray[np.bool_]
+    """Targets some allowed route covers (under the route rules, if any)."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ class PatrolPlan:
     def gaps(self, top: int = 10) -> list[dict[str, object]]:
         """The most valuable targets no patrol can reach at all (too far from every base in the
         time a shift allows): what more units or other bases would have to fix."""
-        cov = self.joint.graph.coverable()
+        cov = self.joint.reachable
         v = np.where(cov, -np.inf, self.targets.value)
         order = [
             int(j) for j in np.argsort(-v, kind="stable")[:top] if np.isfinite(v[j]) and v[j] > 0
@@ -286,6 +288,7 @@ def _solve(graph: PatrolGraph, cfg: PatrolConfig) -> PlanSolution:
         solver.exact_,
         name,
         solver.solve_seconds_,
+        solver.coverable() if isinstance(solver, ColumnGenerationSolver) else graph.coverable(),
     )
 
 
