@@ -133,3 +133,23 @@ def test_scenario_json_file(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["scenario"] == "grid-2x3-s3"
+
+
+def test_risk_file_from_the_risk_engine(tmp_path: Path) -> None:
+    from corridorguard.patrol.targets import risk_from_assets
+
+    risk = {
+        "sites": [{"id": "site0", "probability": 0.4}],
+        "edges": [{"id": "e0_0_0_1", "probability": 0.1}, {"id": "e0_1_0_2", "probability": 0.0}],
+    }
+    mult = risk_from_assets(risk)
+    assert mult["site0"] == pytest.approx(0.4 / (0.5 / 3))
+    assert mult["e0_1_0_2"] == pytest.approx(0.1)  # floored
+    path = tmp_path / "risk.json"
+    path.write_text(json.dumps(risk))
+    args = ["patrol", "plan", "--scenario", "grid:2x3", "--days", "1", "--out", str(tmp_path)]
+    res = runner.invoke(app, [*args, "--risk", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    path.write_text(json.dumps({"sites": [{"id": "x", "probability": 3}]}))
+    bad = runner.invoke(app, [*args, "--risk", str(path), "--json"])
+    assert bad.exit_code == 2 and json.loads(bad.stdout)["file"] == str(path)

@@ -68,6 +68,9 @@ def plan(
         None, "--entropy-threshold", help="Warn when schedule entropy (bits/day) is lower."
     ),
     map_day: int = typer.Option(0, "--map-day", help="Day drawn on the PNG map."),
+    risk: Path | None = typer.Option(
+        None, "--risk", help="Asset-risk JSON from the risk engine (per-site/edge probability)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Solve the joint and uncoordinated patrol games and write daily routes per unit."""
@@ -81,6 +84,19 @@ def plan(
     if not 0 <= map_day < days:
         raise ValidationError("must be one of the planned days", field="--map-day")
     sc = load_named_scenario(scenario)
+    risk_map = None
+    if risk is not None:
+        from corridorguard.patrol.targets import risk_from_assets
+
+        try:
+            raw = json.loads(risk.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValidationError(f"cannot read risk file: {exc}", file=str(risk)) from None
+        try:
+            risk_map = risk_from_assets(raw)
+        except ValidationError as exc:
+            exc.file = str(risk)
+            raise
     cfg = PatrolConfig(
         days=days,
         slot_minutes=slot_minutes,
@@ -100,7 +116,7 @@ def plan(
             done[stage] = k
             update(min(done["solve"], 3) + done["sample"])
 
-        result = plan_patrols(sc, cfg, progress=report)
+        result = plan_patrols(sc, cfg, risk=risk_map, progress=report)
     out.mkdir(parents=True, exist_ok=True)
     with progress_bar("Writing routes", total=days) as update:
         files = write_unit_day_files(sc, result.schedules, out)

@@ -23,9 +23,10 @@ defender reward ``Rd = 0`` when covered, penalty ``Pd = -V`` when not.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,7 +36,14 @@ from scipy.sparse.csgraph import dijkstra
 from corridorguard.errors import ValidationError
 from corridorguard.scenario import Scenario
 
-__all__ = ["RiskMapping", "TargetClass", "TargetSet", "TargetWeights", "build_targets"]
+__all__ = [
+    "RiskMapping",
+    "TargetClass",
+    "TargetSet",
+    "TargetWeights",
+    "build_targets",
+    "risk_from_assets",
+]
 
 TargetClass = Literal["segment", "convoy_segment", "site"]
 RiskMapping = dict[str, float] | dict[str, list[float]] | dict[str, NDArray[np.float64]]
@@ -121,6 +129,38 @@ class TargetSet:
             self.defender_penalty * k,
             self.convoy_people,
         )
+
+
+def risk_from_assets(data: Mapping[str, Any], *, floor: float = 0.1) -> dict[str, float]:
+    """Relative attack-likelihood multipliers from a per-asset risk forecast.
+
+    ``data`` is the JSON of the risk engine's asset risk (``{"sites": [{"id", "probability"}],
+    "edges": [{"id", "probability"}]}``, probability of at least one incident near the asset over
+    the horizon). Each asset's multiplier is its probability divided by the mean over all assets,
+    floored at ``floor`` (an asset the forecast calls safe is still worth something to an
+    attacker who reads the same forecast).
+
+    Raises
+    ------
+    ValidationError
+        If an entry has no id or a probability outside [0, 1].
+    """
+    probs: dict[str, float] = {}
+    for layer in ("sites", "edges"):
+        for i, item in enumerate(data.get(layer, ()) or ()):
+            try:
+                key, p = str(item["id"]), float(item["probability"])
+            except (KeyError, TypeError, ValueError):
+                raise ValidationError("needs id and probability", field=f"{layer}[{i}]") from None
+            if not 0 <= p <= 1:
+                raise ValidationError("probability must be in [0, 1]", field=f"{layer}[{i}]")
+            probs[key] = p
+    if not probs:
+        raise ValidationError("no sites or edges in the risk file", field="risk")
+    mean = sum(probs.values()) / len(probs)
+    if mean <= 0:
+        return dict.fromkeys(probs, 1.0)
+    return {k: max(floor, p / mean) for k, p in probs.items()}
 
 
 def _minutes(t: time) -> float:
