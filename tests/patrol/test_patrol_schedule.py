@@ -246,3 +246,21 @@ def test_realised_non_additive_coverage_is_below_the_additive_plan(plan) -> None
     assert np.abs(rc - long.joint.evaluation.coverage).mean() < 0.05
     d = plan.to_dict()["realised"]
     assert d["days"] == 3 and "coverage" in d
+
+
+def test_apply_edits_keeps_the_override_visible(plan) -> None:
+    g = plan.joint.graph
+    ly = next(x for x in g.layers if x.kind == "patrol")
+    base = g.scenario.nodes[ly.base].id
+    stay = route_from_waypoints(ly, g, [(base, t) for t in range(ly.n_slots + 1)])
+    edited, check = plan.apply_edits({ly.key: stay}, entropy_threshold=1e6)
+    assert edited.overrides == (check,) and check.warnings
+    d = edited.to_dict()
+    assert d["overrides"][0]["warnings"] == list(check.warnings)
+    assert d["predictability"]["entropy_bits_per_day"] <= plan.predictability_bits
+    # the pinned crew now stays at base every day; the original plan is untouched
+    for day in edited.schedules:
+        for r in day:
+            if r.layer == ly.key:
+                assert {leg.kind for leg in r.legs} == {"wait"}
+    assert plan.overrides == ()

@@ -10,7 +10,7 @@ draws seeded daily schedules from the joint plan.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -23,7 +23,9 @@ from corridorguard.patrol._lp import Evaluation, evaluate_coverage
 from corridorguard.patrol.colgen import ColumnGenerationSolver, RouteRules
 from corridorguard.patrol.graph import PatrolGraph, build_patrol_graph
 from corridorguard.patrol.schedule import (
+    EditCheck,
     Route,
+    check_edits,
     day_start,
     entropy_bits,
     evaluate_strategies,
@@ -37,6 +39,7 @@ from corridorguard.scenario import Scenario
 
 __all__ = ["PatrolConfig", "PatrolPlan", "PlanSolution", "plan_patrols"]
 
+IntArray = NDArray[np.int64]
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``."""
 
@@ -97,6 +100,24 @@ class PatrolPlan:
     uncoordinated_evaluation: Evaluation
     schedules: list[list[Route]]
     """Per day, every resource's route."""
+    overrides: tuple[EditCheck, ...] = ()
+    """Manual edits applied with :meth:`apply_edits`, kept visible in the report."""
+
+    def apply_edits(
+        self, edits: Mapping[str, IntArray], *, entropy_threshold: float | None = None
+    ) -> tuple[PatrolPlan, EditCheck]:
+        """Pin routes by hand (layer key -> arcs, see
+        :func:`~corridorguard.patrol.schedule.route_from_waypoints`) and redraw the schedules with
+        the same seed. The returned plan lists the edit and its warnings under ``overrides``."""
+        g = self.joint.graph
+        threshold = entropy_threshold
+        if threshold is None:
+            threshold = self.config.entropy_threshold
+        new, check = check_edits(g, self.joint.strategies, edits, entropy_threshold=threshold)
+        joint = replace(self.joint, strategies=new, evaluation=evaluate_strategies(g, new))
+        schedules = _draw(g, new, self.config)
+        plan = replace(self, joint=joint, schedules=schedules, overrides=(*self.overrides, check))
+        return plan, check
 
     @property
     def value_of_coordination(self) -> float:
@@ -246,6 +267,7 @@ class PatrolPlan:
             "civilian_burden": {"checkpoint_vehicles_per_day": self.checkpoint_burden()},
             "solve_seconds": self.joint.seconds,
             "skipped_units": list(self.joint.graph.skipped),
+            "overrides": [c.to_dict() for c in self.overrides],
             "forces": forces,
         }
 
@@ -339,10 +361,22 @@ def plan_patrols(
         targets.defender_penalty,
     )
     report("solve", steps, steps)
+    schedules = _draw(graph, joint.strategies, cfg, lambda d: report("sample", d, cfg.days))
+    return PatrolPlan(scenario, cfg, targets, joint, alone, unc, schedules)
+
+
+def _draw(
+    graph: PatrolGraph,
+    strategies: list[LayerStrategy],
+    cfg: PatrolConfig,
+    done: Callable[[int], None] | None = None,
+) -> list[list[Route]]:
+    """``cfg.days`` daily schedules from ``numpy.random.default_rng(cfg.seed)``."""
     rng = np.random.default_rng(cfg.seed)
     schedules = []
     for d in range(cfg.days):
         t0 = day_start(cfg.start_date, d, cfg.utc_offset_hours)
-        schedules.append(sample_day(graph, joint.strategies, rng, day=d, t0=t0))
-        report("sample", d + 1, cfg.days)
-    return PatrolPlan(scenario, cfg, targets, joint, alone, unc, schedules)
+        schedules.append(sample_day(graph, strategies, rng, day=d, t0=t0))
+        if done is not None:
+            done(d + 1)
+    return schedules
