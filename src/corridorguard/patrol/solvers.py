@@ -169,8 +169,8 @@ class FlowPatrolSolver(_Result):
     -----
     When a target that no patrol can reach fixes the attacker's value (the attacker goes there
     whatever the patrols do), every optimum is equally good and the LP would leave the other
-    targets to chance; the game is then re-solved without the unreachable targets and that plan
-    is kept if it is no worse on the full game (``protects_reachable_``).
+    targets to chance; the maximin game is then re-solved without the unreachable targets and that
+    plan is kept if it is no worse on the full game (``protects_reachable_``).
     """
 
     def __init__(
@@ -190,9 +190,12 @@ class FlowPatrolSolver(_Result):
         self.spread = spread
         self.time_limit = time_limit
 
-    def _stackelberg(self, lp: SSELP) -> SSEResult:
+    def _stackelberg(self, lp: SSELP, method: str | None = None) -> SSEResult:
         return solve_stackelberg(
-            lp, method=self.method, max_candidates=self.max_candidates, spread=self.spread
+            lp,
+            method=method or self.method,
+            max_candidates=self.max_candidates,
+            spread=self.spread,
         )
 
     def solve(self) -> Self:
@@ -211,7 +214,8 @@ class FlowPatrolSolver(_Result):
         self.protects_reachable_ = False
         if floor_binds(lp, res):
             lp2 = SSELP(C, B, b_lo, b_hi, reachable_payoffs(lp), coverable=lp.coverable)
-            better = adopt_if_no_worse(lp, res, lp2, self._stackelberg(lp2))
+            # a tie-breaker among equally good plans: keep the attacker low everywhere else
+            better = adopt_if_no_worse(lp, res, lp2, self._stackelberg(lp2, "maximin"))
             if better is not None:
                 res, self.protects_reachable_ = better, True
         off = g.arc_offsets
