@@ -18,9 +18,9 @@ from corridorguard.scenario import (
     validate_scenario_folder,
 )
 from corridorguard.scenario.geo import DEFAULT_CIRCUITY, DEFAULT_SPEED_KMH
+from corridorguard.scenario.graph import adjacency, component_count
 from corridorguard.scenario.loader import BUILTIN_DIR
 from corridorguard.scenario.model import Edge, Scenario
-from corridorguard.scenario.summary import adjacency, component_count
 
 # route -> stops that must be joined along edges of that route, in order
 ROUTES: dict[str, list[str]] = {

@@ -80,6 +80,19 @@ def test_negative_criticality(folder: Path) -> None:
     assert str(err).startswith("cpec/sites.geojson: features[3].properties.criticality: ")
 
 
+def test_geojson_line_numbers_when_features_are_on_their_own_lines(folder: Path) -> None:
+    # The shipped files hold one feature per line: line = index + 2.
+    edit = json.loads((folder / "sites.geojson").read_text("utf-8"))
+    edit["features"][3]["properties"]["criticality"] = 9
+    (folder / "sites.geojson").write_text(json.dumps(edit, indent=2), "utf-8")
+    err = only(validate_scenario_folder(folder))
+    lines = (folder / "sites.geojson").read_text("utf-8").splitlines()
+    assert err.line is not None and lines[err.line - 1].strip() == "{"
+    assert lines[err.line].strip() == '"type": "Feature",'
+    assert sum(1 for ln in lines[: err.line] if ln == "    {") == 4  # the 4th feature (index 3)
+    assert str(err).startswith(f"cpec/sites.geojson:{err.line}: features[3].properties")
+
+
 def test_missing_field(folder: Path) -> None:
     edit_layer(folder, "sites.geojson", props(4, name=_DELETE))
     err = only(validate_scenario_folder(folder))
@@ -202,6 +215,17 @@ def test_bad_road_geometry(folder: Path) -> None:
     assert "km from nodes" in errors[2].message
 
 
+def test_swapped_road_positions(folder: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        geom = data["features"][9]["geometry"]
+        geom["coordinates"] = [[lat, lon] for lon, lat in geom["coordinates"]]
+
+    edit_layer(folder, "roads.geojson", change)
+    err = only(validate_scenario_folder(folder))
+    assert (err.file, err.field) == ("cpec/roads.geojson", "features[9].geometry.coordinates")
+    assert "swapped" in err.message
+
+
 def test_length_in_kilometres_is_caught(folder: Path) -> None:
     data = json.loads((folder / "roads.geojson").read_text("utf-8"))
     km = data["features"][0]["properties"]["length_m"] / 1000
@@ -320,6 +344,10 @@ def test_not_found() -> None:
         load_scenario("no-such-scenario")
     errors = validate_scenario_folder("/no/such/folder")
     assert len(errors) == 1 and isinstance(errors[0], NotFoundError)
+
+
+def test_validate_builtin_by_name() -> None:
+    assert validate_scenario_folder("cpec") == []
 
 
 def test_empty_folder(tmp_path: Path) -> None:
@@ -452,3 +480,53 @@ def test_random_node_perturbation_keeps_geometry_checks_consistent(
             f"features[{k}].properties.length_m" for k, e in enumerate(base.edges) if e in touching
         }
         assert {e.field for e in road_errors} & touched
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    features=st.lists(
+        st.dictionaries(st.text(max_size=4), st.integers() | st.text(max_size=6), max_size=3)
+        | st.integers(),
+        max_size=6,
+    ),
+    indent=st.none() | st.integers(min_value=0, max_value=4),
+    before=st.dictionaries(st.sampled_from(["name", "type", "crs"]), st.text(max_size=5)),
+)
+def test_feature_lines_match_json_layout(
+    features: list[Any], indent: int | None, before: dict[str, str]
+) -> None:
+    from corridorguard.scenario._jsonpos import feature_lines
+
+    text = json.dumps({**before, "features": features, "tail": [1, 2]}, indent=indent)
+    lines = feature_lines(text)
+    if not features:
+        assert lines == []
+        return
+    if indent is None:  # minified: one line, so a line number would not help
+        assert lines == ([1] if len(features) == 1 else [])
+        return
+    assert len(lines) == len(features)
+    rows = text.split("\n")
+    for line, feat in zip(lines, features, strict=True):
+        assert rows[line - 1].strip().startswith(json.dumps(feat, indent=indent).split("\n")[0])
+
+
+def test_polygon_jurisdiction_round_trip(folder: Path, tmp_path: Path) -> None:
+    # A polygon covering all of force B's bases validates, and survives write -> load.
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[60, 23], [70, 23], [70, 31], [60, 31], [60, 23]]],
+    }
+    (folder / "south.geojson").write_text(json.dumps({"type": "Feature", "geometry": square}))
+    edit_yaml(
+        folder,
+        "    provinces:\n    - Sindh\n    - Balochistan\n",
+        "    polygon: south.geojson\n",
+    )
+    assert validate_scenario_folder(folder) == []
+    sc = load_scenario(folder)
+    assert sc.forces[1].jurisdiction.polygon == square
+    assert sc.node_in_jurisdiction("force_b", "gwadar")
+    assert not sc.node_in_jurisdiction("force_b", "lahore")
+    write_scenario_folder(sc, tmp_path / "out")
+    assert load_scenario(tmp_path / "out") == sc

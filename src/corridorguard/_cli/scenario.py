@@ -132,7 +132,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         units = Table("unit", "kind", "count", "base", "km/h", "P(detect)", "P(interdict)")
         for u in f["units"]:
             units.add_row(
-                u["id"], u["kind"], str(u["count"]), u["base"], f"{u['speed_kmh']:g}",
+                u["id"], u["kind"], str(u["count"]), u["base"],
+                "fixed" if u["kind"] == "camera" else f"{u['speed_kmh']:g}",
                 f"{u['detection_prob']:.2f}", f"{u['interdiction_prob']:.2f}",
             )  # fmt: skip
         units.title = f"{f['name']} — jurisdiction: {', '.join(f['jurisdiction'])}"
@@ -140,6 +141,6 @@ def _print_summary(s: dict[str, Any]) -> None:
     for m in s["movements"]:
         con.print(
             f"movement {m['id']}: {m['origin']} -> {m['destination']}, {m['people']} people in "
-            f"{m['vehicles']} vehicles, departs {m['window_start']}-{m['window_end']}"
+            f"{m['vehicles']} vehicles, departs {m['window_start'][:5]}-{m['window_end'][:5]}"
         )
     con.print("[dim]" + " ".join(s["attribution"]) + "[/dim]")

@@ -198,20 +198,33 @@ def write_corridor_map(
     return out
 
 
+def _worth_an_inset(scenario: Scenario) -> Window | None:
+    """The densest window when it holds >= 8 points and is small against the whole map."""
+    window = densest_window(scenario)
+    x0, y0, x1, y1 = scenario.bbox()
+    points = [(n.lon, n.lat) for n in scenario.nodes] + [(s.lon, s.lat) for s in scenario.sites]
+    crowd = sum(1 for x, y in points if _inside(x, y, window))
+    small = (window[2] - window[0]) < 0.35 * (x1 - x0) and (window[3] - window[1]) < 0.35 * (
+        y1 - y0
+    )
+    return window if crowd >= 8 and small else None
+
+
 def corridor_figure(
     scenario: Scenario, *, title: str | None = None, inset: Window | bool | None = True
 ) -> Figure:
     """The corridor map as a matplotlib ``Figure`` (Agg canvas, no pyplot state).
 
     ``inset``: ``True`` adds a zoomed panel (lower right) on the most crowded area
-    (:func:`densest_window`), a window ``(lon0, lat0, lon1, lat1)`` zooms there, ``False`` or
+    (:func:`densest_window`) when it holds at least 8 points and is small against the whole
+    map, a window ``(lon0, lat0, lon1, lat1)`` zooms there, ``False`` or
     ``None`` draws no inset.
     """
     fig = Figure(figsize=(10, 11.5))
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.06, 0.1, 0.9, 0.83))
     if inset is True:
-        inset = densest_window(scenario)
+        inset = _worth_an_inset(scenario)
     window = inset or None
     colours = draw_scenario(ax, scenario, unlabelled=window)
     x0, y0, x1, y1 = scenario.bbox()

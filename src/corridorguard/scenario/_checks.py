@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "boundary_geometry",
     "cross_check",
     "line_data",
+    "pad_times",
     "point_data",
     "resolve_polygon_file",
 ]
@@ -36,8 +38,21 @@ def _is_position(p: Any) -> bool:
         isinstance(p, list | tuple)
         and len(p) in (2, 3)
         and all(isinstance(x, int | float) and not isinstance(x, bool) for x in p)
-        and all(math.isfinite(x) for x in p)
+        and all(abs(x) < 1e300 and math.isfinite(x) for x in p)
     )
+
+
+_SHORT_TIME = re.compile(r"^\d:\d\d(:\d\d)?$")
+
+
+def pad_times(item: dict[str, Any]) -> dict[str, Any]:
+    """``6:00`` -> ``06:00`` for movement windows (ISO 8601 wants two-digit hours)."""
+    out = dict(item)
+    for key in ("window_start", "window_end"):
+        value = out.get(key)
+        if isinstance(value, str) and _SHORT_TIME.match(value):
+            out[key] = "0" + value
+    return out
 
 
 def _in_range(lon: float, lat: float) -> bool:
@@ -204,14 +219,16 @@ def _check_edge_geometry(r: Any, fname: str, i: int, e: Edge, nodes: dict[str, N
     a, b = nodes[e.source], nodes[e.target]
     coords = r.geoms.get(("roads", i))
     if coords:
-        (x0, y0), (x1, y1) = coords[0], coords[-1]
-        fwd = max(haversine_m(x0, y0, a.lon, a.lat), haversine_m(x1, y1, b.lon, b.lat))
-        back = max(haversine_m(x0, y0, b.lon, b.lat), haversine_m(x1, y1, a.lon, a.lat))
-        if min(fwd, back) > ENDPOINT_TOLERANCE_M:
-            msg = (
-                f"LineString ends are {min(fwd, back) / 1000:.1f} km from nodes "
-                f"{e.source!r}/{e.target!r} (swapped [lat, lon]? wrong node?)"
-            )
+        gap = _end_gap(coords[0], coords[-1], a, b)
+        if gap > ENDPOINT_TOLERANCE_M:
+            swapped = _end_gap(coords[0][::-1], coords[-1][::-1], a, b)
+            if swapped <= ENDPOINT_TOLERANCE_M:
+                msg = "positions look swapped ([lat, lon]); GeoJSON order is [lon, lat]"
+            else:
+                msg = (
+                    f"LineString ends are {gap / 1000:.1f} km from nodes "
+                    f"{e.source!r}/{e.target!r} (wrong node? wrong geometry?)"
+                )
             r.error(fname, f"features[{i}].geometry.coordinates", msg)
     straight = haversine_m(a.lon, a.lat, b.lon, b.lat)
     if e.length_m < 0.999 * straight - 1.0:
@@ -220,6 +237,14 @@ def _check_edge_geometry(r: Any, fname: str, i: int, e: Edge, nodes: dict[str, N
             "between its nodes (kilometres instead of metres?)"
         )
         r.error(fname, f"features[{i}].properties.length_m", msg)
+
+
+def _end_gap(first: Any, last: Any, a: Node, b: Node) -> float:
+    """Largest distance of a line's ends from nodes ``a``/``b`` (either direction), metres."""
+    (x0, y0), (x1, y1) = first, last
+    fwd = max(haversine_m(x0, y0, a.lon, a.lat), haversine_m(x1, y1, b.lon, b.lat))
+    back = max(haversine_m(x0, y0, b.lon, b.lat), haversine_m(x1, y1, a.lon, a.lat))
+    return min(fwd, back)
 
 
 def _check_forces(r: Any, forces: list[tuple[int, Force]], nodes: dict[str, Node]) -> None:

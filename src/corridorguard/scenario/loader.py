@@ -26,6 +26,7 @@ import yaml
 
 from corridorguard.errors import CorridorError, NotFoundError, ValidationError
 from corridorguard.scenario import _checks
+from corridorguard.scenario._jsonpos import feature_lines
 from corridorguard.scenario._yaml import Path_, line_for, load_yaml
 from corridorguard.scenario.export import LAYER_FILES
 from corridorguard.scenario.model import Edge, Force, Movement, Node, Scenario, Site
@@ -78,6 +79,8 @@ class _Reader:
     errors: list[ValidationError] = field(default_factory=list)
     lines: dict[Path_, int] = field(default_factory=dict)
     geoms: dict[tuple[str, int], list[tuple[float, float]]] = field(default_factory=dict)
+    feature_lines: dict[str, list[int]] = field(default_factory=dict)
+    """GeoJSON file -> 1-based line where each feature starts."""
     invalid_ids: set[str] = field(default_factory=set)
     """Node ids of node features that failed validation (references to them are not 'unknown')."""
     failed: list[tuple[str, int, Any]] = field(default_factory=list)
@@ -87,6 +90,10 @@ class _Reader:
         return f"{self.folder.name}/{fname}"
 
     def error(self, fname: str, fld: str | None, msg: str, *, line: int | None = None) -> None:
+        if line is None and fld and fld.startswith("features["):
+            starts = self.feature_lines.get(fname, [])
+            k = int(fld[len("features[") : fld.index("]")])
+            line = starts[k] if k < len(starts) else None
         self.errors.append(ValidationError(msg, file=self.label(fname), line=line, field=fld))
 
     def yaml_error(self, path: Path_, msg: str) -> None:
@@ -171,10 +178,16 @@ def _load_folder(folder: Path) -> Scenario:
 
 
 def validate_scenario_folder(path: str | Path) -> list[CorridorError]:
-    """Every problem of a scenario folder (an empty list when it is valid)."""
+    """Every problem of a scenario folder (an empty list when it is valid).
+
+    ``path`` is a folder; a built-in scenario name (``"cpec"``) also works when no folder of
+    that name exists.
+    """
     folder = Path(path)
+    if not folder.is_dir() and str(path) in builtin_scenarios():
+        folder = BUILTIN_DIR / str(path)
     if not folder.is_dir():
-        return [NotFoundError("not a folder", file=str(folder))]
+        return [NotFoundError("not a scenario folder", file=str(folder))]
     return list(read_scenario_folder(folder)[1])
 
 
@@ -270,11 +283,15 @@ def _load_geojson(r: _Reader, fname: str) -> Any:
         r.error(fname, None, "missing file (named in scenario.yaml layers)")
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         r.error(fname, None, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno)
     except UnicodeDecodeError as exc:
         r.error(fname, None, f"not UTF-8 text: {exc.reason}")
+    else:
+        r.feature_lines[fname] = feature_lines(text)
+        return data
     return None
 
 
@@ -346,6 +363,8 @@ def _read_yaml_list(
     for i, item in enumerate(raw):
         if key == "forces" and isinstance(item, dict):
             item = _checks.resolve_polygon_file(r, item, i, folder)
+        if key == "movements" and isinstance(item, dict):
+            item = _checks.pad_times(item)
         try:
             out.append((i, model.model_validate(item)))
         except pydantic.ValidationError as exc:
