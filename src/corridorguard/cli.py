@@ -20,6 +20,7 @@ from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import game as _game
 from corridorguard._cli import incidents as _incidents
+from corridorguard._cli import patrol as _patrol
 from corridorguard._cli import risk as _risk
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
@@ -73,6 +74,7 @@ app.add_typer(_risk.app, name="risk")
 app.add_typer(_audit.app, name="audit")
 app.add_typer(_incidents.app, name="incidents")
 app.add_typer(_db.app, name="db")
+app.add_typer(_patrol.app, name="patrol")
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 app.add_typer(_game.app, name="game")
