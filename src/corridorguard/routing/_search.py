@@ -133,13 +133,24 @@ def bidirectional(
 
 
 def _lower_bound_scale(graph: RoadGraph, w: np.ndarray, weight: Any) -> float:
-    """Factor turning great-circle metres into a lower bound of the weight (0 if none)."""
-    if isinstance(weight, str) and weight == "length":
-        return 1.0 if np.all(w >= graph.length_m * (1 - 1e-9)) else 0.0
-    if np.all(w >= graph.time_s * (1 - 1e-9)):
-        vmax = graph.max_speed_ms
-        return 0.0 if not np.isfinite(vmax) or vmax <= 0 else 1.0 / vmax
-    return 0.0
+    """Largest ``k`` with ``w[a] >= k * greatcircle(arc a)`` for every arc, so that
+    ``k * greatcircle(v, t)`` never overestimates (consistent A* potential). 0 if none."""
+    cache: dict[str, Any] = graph.__dict__.setdefault("_search_cache", {})
+    key = ("scale", weight) if isinstance(weight, str) else None
+    if key is not None and key in cache:
+        return float(cache[key])
+    if "arc_gc" not in cache:
+        from corridorguard.routing.graph import haversine_m
+
+        t, h = graph.tail, graph.head
+        cache["arc_gc"] = haversine_m(graph.lon[t], graph.lat[t], graph.lon[h], graph.lat[h])
+    gc = cache["arc_gc"]
+    pos = gc > 0
+    k = float(np.min(w[pos] / gc[pos])) * (1 - 1e-9) if pos.any() else 0.0
+    k = max(k, 0.0)
+    if key is not None:
+        cache[key] = k
+    return k
 
 
 def astar(graph: RoadGraph, s: int, t: int, w: np.ndarray, weight: Any) -> tuple[float, list[int]]:
@@ -259,7 +270,9 @@ def bounded(graph: RoadGraph, s: int, t: int, weight: Any) -> tuple[float, list[
     scale = _lower_bound_scale(graph, w, weight)
     r = _hav(graph, s, t) * scale
     if not r > 0:
-        r = float(np.median(w)) * 32 if w.size else 1.0
+        r = float(np.median(w)) * 32 if w.size else 0.0
+    if not r > 0:
+        r = float(w.max()) if w.size and w.max() > 0 else 1.0
     total = float(w.sum())
     tail, head = graph.tail, graph.head
     while True:

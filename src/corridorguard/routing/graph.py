@@ -312,8 +312,8 @@ class RoadGraph:
         """Point-to-point shortest path with early exit.
 
         ``bidirectional``: our bidirectional Dijkstra (heapq on the CSR arrays).
-        ``astar``: A* with a great-circle lower bound (admissible for any weight that is at
-        least length / :attr:`max_speed_ms` seconds or at least the length in metres).
+        ``astar``: A* with a great-circle lower bound scaled by the smallest weight per
+        great-circle metre over all arcs (so it stays admissible for any weights).
         ``bounded``: compiled csgraph Dijkstra cut at a growing distance limit, then a
         predecessor walk. All three are exact. :class:`NotFoundError` when unreachable.
         """
@@ -343,14 +343,6 @@ class RoadGraph:
             length_m=float(self.length_m[a].sum()),
             time_s=float(self.time_s[a].sum()),
         )
-
-    @cached_property
-    def max_speed_ms(self) -> float:
-        """Highest arc speed (length / time), metres per second; for A* bounds."""
-        ok = self.time_s > 0
-        if not ok.any():
-            return np.inf
-        return float(np.max(self.length_m[ok] / self.time_s[ok]))
 
     # --- conversions ----------------------------------------------------------------------
 
