@@ -30,7 +30,7 @@ _R = 6_371_008.8
 
 def _adjacency(graph: RoadGraph) -> tuple[list[list[tuple[int, int]]], list[list[tuple[int, int]]]]:
     """Forward and backward ``[(neighbour, arc), ...]`` per node, cached on the graph."""
-    cache: dict[str, Any] = graph.__dict__.setdefault("_search_cache", {})
+    cache: dict[Any, Any] = graph.__dict__.setdefault("_search_cache", {})
     if "adj" not in cache:
         head = graph.head.tolist()
         ptr = graph.indptr.tolist()
@@ -49,7 +49,7 @@ def _adjacency(graph: RoadGraph) -> tuple[list[list[tuple[int, int]]], list[list
 
 
 def _weight_list(graph: RoadGraph, w: np.ndarray) -> list[float]:
-    cache: dict[str, Any] = graph.__dict__.setdefault("_search_cache", {})
+    cache: dict[Any, Any] = graph.__dict__.setdefault("_search_cache", {})
     key = ("w", id(w))
     hit = cache.get("wlist")
     if hit is not None and hit[0] == key and hit[1] is w:
@@ -135,7 +135,7 @@ def bidirectional(
 def _lower_bound_scale(graph: RoadGraph, w: np.ndarray, weight: Any) -> float:
     """Largest ``k`` with ``w[a] >= k * greatcircle(arc a)`` for every arc, so that
     ``k * greatcircle(v, t)`` never overestimates (consistent A* potential). 0 if none."""
-    cache: dict[str, Any] = graph.__dict__.setdefault("_search_cache", {})
+    cache: dict[Any, Any] = graph.__dict__.setdefault("_search_cache", {})
     key = ("scale", weight) if isinstance(weight, str) else None
     if key is not None and key in cache:
         return float(cache[key])
@@ -209,7 +209,7 @@ def astar(graph: RoadGraph, s: int, t: int, w: np.ndarray, weight: Any) -> tuple
 
 
 def _arc_keys(graph: RoadGraph) -> tuple[np.ndarray, np.ndarray]:
-    cache: dict[str, Any] = graph.__dict__.setdefault("_search_cache", {})
+    cache: dict[Any, Any] = graph.__dict__.setdefault("_search_cache", {})
     if "keys" not in cache:
         key = graph.tail.astype(np.int64) * graph.n_nodes + graph.head
         order = np.argsort(key, kind="stable")
@@ -244,7 +244,7 @@ def _hav(graph: RoadGraph, s: int, t: int) -> float:
 
 
 def _reverse_matrix(graph: RoadGraph, weight: Any) -> Any:
-    cache: dict[str, Any] = graph.__dict__.setdefault("_search_cache", {})
+    cache: dict[Any, Any] = graph.__dict__.setdefault("_search_cache", {})
     mat = graph._cached_matrix(weight)
     hit = cache.get("rev")
     if hit is not None and hit[0] is mat:
