@@ -105,7 +105,7 @@ def test_game_equilibrium_property(k: int, e: int, seed: int) -> None:
 
 
 def test_schedule_is_seeded_and_respects_daylight(grid: Scenario) -> None:
-    kw = dict(window=(time(5, 0), time(16, 0)), day_only=True, days=20, alternatives=3)
+    kw = {"window": (time(5, 0), time(16, 0)), "day_only": True, "days": 20, "alternatives": 3}
     a = ConvoyRouter(RoadGraph.from_scenario(grid), "n0_0", "n3_4", seed=7, **kw).solve()
     b = ConvoyRouter(RoadGraph.from_scenario(grid), "n0_0", "n3_4", seed=7, **kw).solve()
     assert a.schedule_ == b.schedule_ and a.seed_ == 7

@@ -35,7 +35,7 @@ def _secs(t: time) -> int:
 
 
 def _clock(s: float) -> str:
-    s = int(round(s)) % 86400
+    s = round(s) % 86400
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
 
 
