@@ -6,8 +6,19 @@ from pathlib import Path
 
 import typer
 
+from corridorguard.report.maps import write_corridor_map
+from corridorguard.scenario import load_scenario
+from corridorguard.scenario.export import write_geojson
+
 
 def demo(out: Path = typer.Option(Path("out"), "--out", help="Output folder.")) -> None:
     """Run the main job on the built-in CPEC scenario with the embedded store."""
     out.mkdir(parents=True, exist_ok=True)
-    typer.echo(f"demo output in {out}")
+    scenario = load_scenario("cpec")
+    map_png = write_corridor_map(scenario, out / "corridor.png")
+    geojson = write_geojson(scenario, out / "cpec.geojson")
+    typer.echo(
+        f"scenario {scenario.name}: {len(scenario.nodes)} nodes, {len(scenario.edges)} roads"
+    )
+    typer.echo(f"corridor map:   {map_png}")
+    typer.echo(f"GeoJSON export: {geojson}")

@@ -192,6 +192,9 @@ class Scenario(_Frozen):
     movements: tuple[Movement, ...] = ()
     boundary: dict[str, Any] | None = None
     """Optional outline (GeoJSON geometry) of the area, for maps and default risk masks."""
+    circuity: dict[str, float] = Field(default_factory=dict)
+    """Terrain class -> circuity factor (road length ÷ great-circle distance) used to derive
+    schematic edge lengths; empty when lengths were measured. See ``docs/scenario.md``."""
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
