@@ -15,6 +15,8 @@ from typer.core import TyperGroup
 
 from corridorguard import __version__
 from corridorguard._cli import demo as _demo
+from corridorguard._cli import place as _place
+from corridorguard._cli import route as _route
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
@@ -63,6 +65,8 @@ def _root(
 
 
 app.add_typer(_scenario.app, name="scenario")
+app.add_typer(_place.app, name="place")
+app.add_typer(_route.app, name="route")
 app.command("demo")(_demo.demo)
 
 

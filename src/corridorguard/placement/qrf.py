@@ -48,7 +48,9 @@ class QRFCoverage:
     minutes
         Response-time threshold T.
     speed_kmh
-        QRF speed cap (default: the slowest ``qrf`` unit's speed, else road speeds).
+        QRF speed cap for bases without a unit of their own and for base placement (default:
+        the fastest ``qrf`` unit's speed, else road speeds). Bases of the scenario's ``qrf``
+        units use their own units' speed.
 
     Attributes
     ----------
@@ -68,9 +70,14 @@ class QRFCoverage:
         edge_risk: Mapping[str, float] | None = None,
         site_risk: Mapping[str, float] | None = None,
         piece_m: float = 5_000.0,
+        placement_piece_m: float = 25_000.0,
     ) -> None:
         qrf_units = [u for _, u in scenario.units() if u.kind == "qrf"]
         self.bases = list(bases) if bases is not None else sorted({u.base for u in qrf_units})
+        # each unit's base keeps the speed of its fastest QRF unit; other bases use speed_kmh
+        self.base_speed = {
+            u.base: max(v.speed_kmh for v in qrf_units if v.base == u.base) for u in qrf_units
+        }
         if not self.bases:
             raise ValidationError(
                 "no QRF bases given and the scenario has no qrf units", field="bases"
@@ -78,29 +85,34 @@ class QRFCoverage:
         if not minutes > 0:
             raise ValidationError("minutes must be > 0", field="minutes")
         if speed_kmh is None and qrf_units:
-            speed_kmh = min(u.speed_kmh for u in qrf_units)
+            speed_kmh = max(u.speed_kmh for u in qrf_units)
         self.scenario = scenario
         self.minutes = float(minutes)
         self.speed_kmh = speed_kmh
         self.edge_risk = edge_risk
         self.site_risk = site_risk
         self.piece_m = piece_m
+        self.placement_piece_m = placement_piece_m
 
-    def _setup(self) -> tuple[RoadGraph, Demand]:
+    def _setup(self, piece_m: float | None = None) -> tuple[RoadGraph, Demand]:
         graph = qrf_graph(self.scenario, self.speed_kmh)
         demand = corridor_demand(
             self.scenario,
             graph,
             edge_risk=self.edge_risk,
             site_risk=self.site_risk,
-            piece_m=self.piece_m,
+            piece_m=piece_m or self.piece_m,
         )
         return graph, demand
 
     def solve(self) -> QRFCoverage:
-        graph, demand = self._setup()
-        src = np.array([graph.node_index(b) for b in self.bases], dtype=np.int64)
-        t = road_network_distance(graph, demand, src, weight="time") / 60.0
+        _graph, demand = self._setup()
+        rows = []
+        for b in self.bases:
+            g = qrf_graph(self.scenario, self.base_speed.get(b, self.speed_kmh))
+            src = np.array([g.node_index(b)], dtype=np.int64)
+            rows.append(road_network_distance(g, demand, src, weight="time")[0])
+        t = np.vstack(rows) / 60.0
         best = t.min(axis=0)
         self.minutes_ = best
         self.nearest_base_ = [self.bases[k] for k in t.argmin(axis=0).tolist()]
@@ -129,8 +141,10 @@ class QRFCoverage:
         time_limit: float | None = 60.0,
     ) -> dict[str, Any]:
         """Best ``p`` base nodes for response time (p-median: risk-weighted mean; p-center:
-        worst case over demand with positive weight)."""
-        graph, demand = self._setup()
+        worst case over demand with positive weight). Demand is cut coarser here
+        (``placement_piece_m``) to keep the p-median model small; all bases drive at
+        ``speed_kmh``."""
+        graph, demand = self._setup(piece_m=self.placement_piece_m)
         ids = list(candidates) if candidates is not None else list(graph.node_ids)
         cand = np.array([graph.node_index(c) for c in ids], dtype=np.int64)
         keep = demand.weight > 0

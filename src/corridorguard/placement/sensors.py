@@ -1,7 +1,9 @@
 """Camera and drone placement on a corridor as maximal covering problems.
 
 Cameras stand at road nodes (towns, junctions, site gates) and see road within ``range_m``
-*along the road* (network distance) and sites within ``range_m`` great-circle. Drones launch from
+*along the road* (network distance), sites within ``range_m`` great-circle, and the site whose
+access node they stand on (a gate camera). Road is cut into pieces no longer than the camera
+range so that a camera can cover whole pieces. Drones launch from
 road nodes and cover everything within an orbit radius great-circle: the unit's ``range_km``,
 capped by half of what endurance allows at cruise speed (out and back). Demand is risk-weighted
 (:mod:`corridorguard.placement.demand`); the MCLP is solved exactly on HiGHS or by greedy + swap
@@ -86,7 +88,7 @@ class SensorPlacement:
         site_risk: Mapping[str, float] | None = None,
         method: Literal["exact", "heuristic"] = "exact",
         time_limit: float | None = 30.0,
-        piece_m: float = 5_000.0,
+        piece_m: float | None = None,
     ) -> None:
         if kind not in ("camera", "drone"):
             raise ValidationError(f"unknown sensor kind {kind!r}", field="kind")
@@ -102,7 +104,11 @@ class SensorPlacement:
         self.site_risk = site_risk
         self.method = method
         self.time_limit = time_limit
-        self.piece_m = piece_m
+        self.piece_m = (
+            piece_m
+            if piece_m is not None
+            else (min(5_000.0, self.range_m) if kind == "camera" else 5_000.0)
+        )
 
     def _default_range(self) -> float:
         for _, u in self.scenario.units():
@@ -120,7 +126,8 @@ class SensorPlacement:
             return csr_matrix(gc <= self.range_m)
         net = road_network_distance(graph, demand, cand, weight="length", limit=self.range_m).T
         is_site = demand.edge < 0
-        cov = np.where(is_site[:, None], gc <= self.range_m, net <= self.range_m)
+        at_gate = (demand.node[:, None] == cand[None, :]) & is_site[:, None]
+        cov = np.where(is_site[:, None], (gc <= self.range_m) | at_gate, net <= self.range_m)
         return csr_matrix(cov)
 
     def solve(self, *, progress: Progress | None = None) -> SensorPlacement:

@@ -120,10 +120,10 @@ class ConvoyRouter:
         destination: Any,
         *,
         edge_risk: Mapping[Any, float] | None = None,
-        risk_weight: float = 600.0,
+        risk_weight: float = 60.0,
         alternatives: int = 3,
         penalty: float = 0.6,
-        max_stretch: float = 1.6,
+        max_stretch: float = 2.0,
         people: int = 1,
         window: tuple[time, time] | None = None,
         day_only: bool = False,
@@ -258,7 +258,9 @@ class ConvoyRouter:
             for i, r in enumerate(ok):
                 inc[i, [col[e] for e in r.edges]] = 1.0
             rate = np.array([self.edge_risk[self.graph.edge_index(e)] for e in segs])
-            self.game_ = solve_route_game(inc, rate * self.people)
+            self.game_ = solve_route_game(
+                inc, rate * self.people, tie_cost=np.array([r.cost for r in ok])
+            )
             self.game_segments_ = segs
             for i, r in enumerate(ok):
                 probs[r.index] = self.game_.route_probs[i]

@@ -42,10 +42,19 @@ class RouteGameResult:
 
 
 def solve_route_game(
-    incidence: np.ndarray, harm: np.ndarray, route_cost: np.ndarray | None = None
+    incidence: np.ndarray,
+    harm: np.ndarray,
+    route_cost: np.ndarray | None = None,
+    *,
+    tie_cost: np.ndarray | None = None,
 ) -> RouteGameResult:
     """Solve the game for a ``(routes, segments)`` 0/1 ``incidence``, per-segment ``harm`` and
-    optional per-route ``route_cost``."""
+    optional per-route ``route_cost``.
+
+    ``tie_cost`` (per route) breaks ties among minimax strategies: a second LP keeps the
+    worst-case loss at the game value and minimises the expected ``tie_cost`` (e.g. travel
+    time), so a degenerate game (all routes share the most harmful segment) does not pick an
+    arbitrary mix."""
     inc = np.asarray(incidence, dtype=np.float64)
     if inc.ndim != 2 or inc.shape[0] < 1 or inc.shape[1] < 1:
         raise ValidationError("need at least one route and one segment", field="incidence")
@@ -88,8 +97,24 @@ def solve_route_game(
         row_upper=np.concatenate([np.zeros(k), [1.0]]),
         maximize=True,
     )
-    q = np.clip(conv.x[:k], 0.0, None)
+    x = conv.x
+    if tie_cost is not None:
+        tc = np.asarray(tie_cost, dtype=np.float64)
+        if tc.shape != (k,):
+            raise ValidationError("tie_cost needs one value per route", field="tie_cost")
+        tol = 1e-9 * max(1.0, abs(conv.objective))
+        tie = solve_mip(
+            cost=np.concatenate([tc, [0.0]]),
+            lower=np.concatenate([np.zeros(k), [conv.objective + tol]]),
+            upper=np.concatenate([np.ones(k), [conv.objective + tol]]),
+            integer=np.zeros(k + 1, bool),
+            a=csc_matrix(a1),
+            row_lower=np.concatenate([np.full(e, -np.inf), [1.0]]),
+            row_upper=np.concatenate([np.zeros(e), [1.0]]),
+        )
+        x = tie.x
+    q = np.where(x[:k] > 1e-9, x[:k], 0.0)  # drop solver dust
     q /= q.sum()
-    p = np.clip(amb.x[:e], 0.0, None)
+    p = np.where(amb.x[:e] > 1e-9, amb.x[:e], 0.0)
     p /= p.sum()
     return RouteGameResult(q, p, float(conv.objective), loss @ p)
