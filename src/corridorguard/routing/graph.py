@@ -337,8 +337,8 @@ class RoadGraph:
         a = np.asarray(arcs, dtype=np.int64)
         nodes = (source, *self.head[a].tolist())
         return Path(
-            nodes=tuple(int(x) for x in nodes),
-            arcs=tuple(int(x) for x in a.tolist()),
+            nodes=nodes,
+            arcs=tuple(a.tolist()),
             cost=float(cost),
             length_m=float(self.length_m[a].sum()),
             time_s=float(self.time_s[a].sum()),
