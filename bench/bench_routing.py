@@ -72,31 +72,31 @@ def run(name: str, queries: int, repeats: int) -> None:
     rows = [
         ("graph build", build_ours, build_nx, "networkx DiGraph"),
         (
-            "one-to-all (SSSP) x%d" % queries,
+            f"one-to-all (SSSP) x{queries}",
             lambda: [g.distances(s, weight="length") for s in sources],
             lambda: [nx.single_source_dijkstra_path_length(nxg, s) for s in sources],
             "networkx",
         ),
         (
-            "p2p with path x%d" % queries,
+            f"p2p with path x{queries}",
             lambda: [g.shortest_path(s, t, weight="length") for s, t in pairs],
             lambda: [nx.bidirectional_dijkstra(nxg, s, t) for s, t in pairs],
             "networkx bidirectional",
         ),
         (
-            "p2p with path x%d (vs SciPy SSSP+walk)" % queries,
+            f"p2p with path x{queries} (vs SciPy SSSP+walk)",
             lambda: [g.shortest_path(s, t, weight="length") for s, t in pairs],
             lambda: [scipy_p2p(mat, s, t) for s, t in pairs],
             "scipy csgraph",
         ),
         (
-            "p2p bounded csgraph x%d" % queries,
+            f"p2p bounded csgraph x{queries}",
             lambda: [g.shortest_path(s, t, weight="length", method="bounded") for s, t in pairs],
             lambda: [nx.bidirectional_dijkstra(nxg, s, t) for s, t in pairs],
             "networkx bidirectional",
         ),
         (
-            "p2p pure-Python bidirectional x%d" % queries,
+            f"p2p pure-Python bidirectional x{queries}",
             lambda: [_search.bidirectional(g, s, t, g.length_m, compiled=False) for s, t in pairs],
             lambda: [nx.bidirectional_dijkstra(nxg, s, t) for s, t in pairs],
             "networkx bidirectional",
