@@ -198,46 +198,40 @@ class MCLP:
         return np.array(order, dtype=np.int64)
 
     def _swap(self, sel: np.ndarray) -> np.ndarray:
-        """Best-improvement 1-swap until no swap improves (or ``swap_rounds``)."""
+        """Best-improvement 1-swap until no swap improves (or ``swap_rounds``).
+
+        All ``p × m`` swap values of a round come from one sparse product: demand covered by
+        exactly one chosen site is *owned* by it, so with ``O[j, i] = w_i`` for the demand
+        ``j`` owns, ``value(j -> k) = gain_k + (O @ A)[j, k] - O[j].sum()`` (built with one
+        ``bincount``).
+        """
         a, w = self.coverage, self.weights
-        ac = a.tocsc()
         m = a.shape[1]
-        at = a.T.tocsr()
         sel = sel.copy()
-        fixed = set(self.fixed.tolist())
-        in_sel = np.zeros(m, dtype=bool)
-        in_sel[sel] = True
-        cnt = np.asarray(ac[:, sel].sum(axis=1)).ravel()
+        fixed = np.isin(sel, self.fixed)
         tol = 1e-9 * max(float(w.sum()), 1.0)
+        at = a.T.tocsr()
         for _ in range(self.swap_rounds):
+            in_sel = np.zeros(m)
+            in_sel[sel] = 1.0
+            slot = np.zeros(m)
+            slot[sel] = np.arange(sel.size)
+            cnt = a @ in_sel
             g0 = at @ np.where(cnt == 0, w, 0.0)
-            best = (tol, -1, -1)
-            for pos, j in enumerate(sel.tolist()):
-                if j in fixed:
-                    continue
-                rows = ac.indices[ac.indptr[j] : ac.indptr[j + 1]]
-                uniq = rows[cnt[rows] == 1]
-                loss = float(w[uniq].sum())
-                if uniq.size:
-                    lens = a.indptr[uniq + 1] - a.indptr[uniq]
-                    idx = _ranges(a.indptr[uniq], lens)
-                    cand = g0 + np.bincount(
-                        a.indices[idx], weights=np.repeat(w[uniq], lens), minlength=m
-                    )
-                else:
-                    cand = g0.copy()
-                cand[in_sel] = -np.inf
-                k = int(np.argmax(cand))
-                delta = float(cand[k]) - loss
-                if delta > best[0]:
-                    best = (delta, pos, k)
-            if best[1] < 0:
+            once = np.nonzero(cnt == 1)[0]
+            owner = (a @ slot)[once].astype(np.int64)  # the one chosen site covering it
+            lens = a.indptr[once + 1] - a.indptr[once]
+            cols = a.indices[_ranges(a.indptr[once], lens)]
+            flat = np.repeat(owner, lens) * m + cols
+            value = np.bincount(flat, weights=np.repeat(w[once], lens), minlength=sel.size * m)
+            value = value.reshape(sel.size, m) + g0[None, :]
+            loss = np.bincount(owner, weights=w[once], minlength=sel.size)
+            value[:, sel] = -np.inf
+            value -= loss[:, None]
+            value[fixed] = -np.inf
+            pos, k = np.unravel_index(int(np.argmax(value)), value.shape)
+            if value[pos, k] <= tol:
                 break
-            _, pos, k = best
-            j = int(sel[pos])
-            cnt[ac.indices[ac.indptr[j] : ac.indptr[j + 1]]] -= 1
-            cnt[ac.indices[ac.indptr[k] : ac.indptr[k + 1]]] += 1
-            in_sel[j], in_sel[k] = False, True
             sel[pos] = k
         return sel
 
