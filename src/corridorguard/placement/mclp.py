@@ -122,8 +122,8 @@ class MCLP:
     swap_rounds
         Maximum rounds of the 1-swap local search.
     lagrangian_iters
-        Subgradient iterations of the Lagrangian relaxation (0 to skip; default: 150 for
-        heuristic solves with ``n_demand × n_candidates >= 5e6``, else 0). Its best primal set
+        Subgradient iterations of the Lagrangian relaxation (0 to skip; default: 150 when
+        ``n_demand × n_candidates >= 5e6``, else 0). Its best primal set
         seeds a second swap search (greedy + swap alone can stall several % below the
         optimum on large instances) and its dual value tightens the reported bound.
 
@@ -173,9 +173,8 @@ class MCLP:
         if self.fixed.size > self.p:
             raise ValidationError("more fixed candidates than p", field="fixed")
         self.swap_rounds = int(swap_rounds)
-        if lagrangian_iters is None:  # auto: worth it on large heuristic solves only
-            big = n * m >= 5_000_000
-            lagrangian_iters = 150 if method == "heuristic" and big else 0
+        if lagrangian_iters is None:  # auto: worth it on large instances only
+            lagrangian_iters = 150 if n * m >= 5_000_000 else 0
         self.lagrangian_iters = int(lagrangian_iters)
         self.seed = int(seed)
 
