@@ -175,3 +175,18 @@ def test_solve_mclp_rejects_bad_input(patch: dict, field: str) -> None:
     with pytest.raises(ValidationError) as exc:
         solve_mclp(prob)
     assert exc.value.field == field
+
+
+def test_time_limit_returns_incumbent_bound_and_gap() -> None:
+    rng = np.random.default_rng(11)
+    d = rng.uniform(0, 300, (1500, 2))
+    c = d[rng.choice(1500, 400, replace=False)]
+    cov = csr_matrix(np.linalg.norm(d[:, None] - c[None], axis=2) <= 25.0)
+    w = rng.lognormal(0, 1, 1500)
+    model = MCLP(cov, w, 40, method="exact", time_limit=0.02).solve()
+    assert model.status_ in ("time_limit", "optimal")
+    assert len(model.selected_) == 40
+    assert model.covered_weight_ <= model.bound_ + 1e-9
+    assert model.gap_ == pytest.approx(
+        (model.bound_ - model.covered_weight_) / model.covered_weight_
+    )
