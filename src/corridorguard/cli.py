@@ -14,8 +14,14 @@ from typer._click.core import Context as _Context
 from typer.core import TyperGroup
 
 from corridorguard import __version__
+from corridorguard._cli import audit as _audit
+from corridorguard._cli import db as _db
 from corridorguard._cli import demo as _demo
+from corridorguard._cli import exercise as _exercise
+from corridorguard._cli import game as _game
+from corridorguard._cli import incidents as _incidents
 from corridorguard._cli import place as _place
+from corridorguard._cli import risk as _risk
 from corridorguard._cli import route as _route
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
@@ -65,9 +71,15 @@ def _root(
 
 
 app.add_typer(_scenario.app, name="scenario")
+app.add_typer(_risk.app, name="risk")
+app.add_typer(_audit.app, name="audit")
+app.add_typer(_incidents.app, name="incidents")
+app.add_typer(_db.app, name="db")
 app.add_typer(_place.app, name="place")
 app.add_typer(_route.app, name="route")
 app.command("demo")(_demo.demo)
+app.add_typer(_exercise.app, name="exercise")
+app.add_typer(_game.app, name="game")
 
 
 def main() -> None:
