@@ -21,7 +21,9 @@ from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import game as _game
 from corridorguard._cli import incidents as _incidents
 from corridorguard._cli import patrol as _patrol
+from corridorguard._cli import place as _place
 from corridorguard._cli import risk as _risk
+from corridorguard._cli import route as _route
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
@@ -75,6 +77,8 @@ app.add_typer(_audit.app, name="audit")
 app.add_typer(_incidents.app, name="incidents")
 app.add_typer(_db.app, name="db")
 app.add_typer(_patrol.app, name="patrol")
+app.add_typer(_place.app, name="place")
+app.add_typer(_route.app, name="route")
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 app.add_typer(_game.app, name="game")
