@@ -22,6 +22,7 @@ __all__ = ["MonotonicMaximin", "monotone_worst_case", "order_lp", "weak_order"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+_EXHAUSTIVE_SPLIT = 7  # groups up to this size: try every split
 
 
 def monotone_worst_case(game: Game, coverage: FloatArray, *, tol: float = 1e-7) -> float:
@@ -128,8 +129,9 @@ def _moves(groups: list[IntArray], i: int, r: int, reach: int) -> list[list[IntA
 
 
 def _block_moves(game: Game, groups: list[IntArray], c: FloatArray) -> list[list[IntArray]]:
-    """Weak orders that merge two neighbouring groups or split one group in two (members sorted
-    by the defender's utility, ``R^a`` or ``U_d`` gained per unit of ``U_a``; every cut)."""
+    """Weak orders that merge two neighbouring groups or split one group in two: every split of
+    a small group; for larger ones the members sorted by the defender's utility, ``R^a`` or
+    ``U_d`` gained per unit of ``U_a``, cut at up to 12 places."""
     p = game.payoffs
     ud = p.defender_utility(c)
     rate = (p.rd - p.pd) / (p.ra - p.pa)  # U_d gained per unit of U_a given up
@@ -138,6 +140,11 @@ def _block_moves(game: Game, groups: list[IntArray], c: FloatArray) -> list[list
         out.append([*groups[:r], np.r_[groups[r], groups[r + 1]], *groups[r + 2 :]])
     for r, gr in enumerate(groups):
         if gr.size < 2:
+            continue
+        if gr.size <= _EXHAUSTIVE_SPLIT:  # every ordered bipartition of a small group
+            for mask in range(1, 2**gr.size - 1):
+                top = np.array([(mask >> b) & 1 for b in range(gr.size)], dtype=bool)
+                out.append([*groups[:r], gr[top], gr[~top], *groups[r + 1 :]])
             continue
         for key in (-ud[gr], ud[gr], -p.ra[gr], rate[gr], -rate[gr]):
             srt = gr[np.argsort(key, kind="stable")]
@@ -175,8 +182,9 @@ class MonotonicMaximin:
     ``time_limit`` seconds are spent. This is a **heuristic with a certificate**: the returned
     coverage's worst case over every monotone attacker is computed exactly and reported, it is
     never below ORIGAMI's or the no-coverage order's worst case, but it may fall short of the
-    optimum (on random games with 4–7 targets it matched the exact MILP in about 5 of 6; see
-    ``docs/benchmarks.md``). ``status_`` is then ``"feasible"``, not ``"optimal"``.
+    optimum (on random games with 3–6 targets it matched the exact MILP on 75 of 80 in one
+    sample, short by up to 0.08 on the others; see ``docs/benchmarks.md``). ``status_`` is
+    then ``"feasible"``, not ``"optimal"``.
 
     References
     ----------
