@@ -106,7 +106,7 @@ def order_lp(
     res = solve_lp(mb.build({v: 1.0}), raise_on_fail=False, solver_name="maximin order LP")
     if res.status != "optimal":
         return None
-    return float(res.x[v]), np.clip(res.x[blk.c], 0.0, 1.0), blk.type_coverage(game, res.x)
+    return float(res.x[v]), np.clip(res.x[blk.c], 0.0, 1.0) + 0.0, blk.type_coverage(game, res.x)
 
 
 def _moves(groups: list[IntArray], i: int, r: int, reach: int) -> list[list[IntArray]]:
@@ -253,7 +253,7 @@ class MonotonicMaximin:
         if exact:
             lp, c_cols, v, blk = self._model()
             res = solve_lp(lp, time_limit=self.time_limit, solver_name="maximin")
-            c = np.clip(res.x[c_cols], 0.0, 1.0)
+            c = np.clip(res.x[c_cols], 0.0, 1.0) + 0.0  # no -0.0 in the JSON
             tc = blk.type_coverage(g, res.x)
             value = max(monotone_worst_case(g, c), float(res.x[v]))
             self.lps_solved_, self.converged_ = 1, True
