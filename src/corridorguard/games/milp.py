@@ -176,6 +176,14 @@ class Eraser(_MarginalSolver):
     (:math:`R^a_t` below that type's ORIGAMI level with all resources) get no binary. The MILP's
     attack assignment is then polished by the fixed-response LP, so the coverage is exact.
 
+    Warm start and pruning: candidate attack profiles (responses to each type's ORIGAMI
+    coverage, the rounded LP relaxation and the responses to the relaxation's coverage) are
+    polished by fixed-response LPs (each profile solved once); the best seeds the MILP. With
+    that incumbent :math:`V_0`, a binary :math:`a^\lambda_t` is fixed to 0 when
+    :math:`p_\lambda U^\lambda_d(t, c^{\max}_t) + \sum_{\lambda' \ne \lambda}
+    p_{\lambda'} \bar d^{\lambda'} < V_0` (:math:`\bar d` = each type's ORIGAMI value alone,
+    a valid bound; the burden term is never positive).
+
     References
     ----------
     C. Kiekintveld et al. "Computing optimal randomized resource allocations for massive
@@ -186,6 +194,11 @@ class Eraser(_MarginalSolver):
     ----------
     time_limit
         Seconds; a time-out without a proven optimum raises :class:`SolverError`.
+    prune
+        Fix the binaries that cannot beat the warm start (default on).
+    search_lps
+        Extra fixed-response LPs for a one-type-at-a-time search around the warm start
+        (default 0: on the 200 x 20 x 5 benchmark it cost more than it saved).
 
     Attributes
     ----------
@@ -194,20 +207,34 @@ class Eraser(_MarginalSolver):
         The attacked target (one type) or one per type.
     defender_utility_, attacker_utility_ : float
         Probability-weighted over the types.
+    pruned_ : int
+        Binaries fixed to 0 by the incumbent bound.
     status_ : str
     solution_ : GameSolution
     """
 
     name = "eraser"
 
-    def __init__(self, game: Game, *, time_limit: float | None = 300.0) -> None:
+    def __init__(
+        self,
+        game: Game,
+        *,
+        time_limit: float | None = 300.0,
+        prune: bool = True,
+        search_lps: int = 0,
+    ) -> None:
         self.game = game
         self.time_limit = time_limit
+        self.prune = prune
+        self.search_lps = search_lps
 
     def solve(self) -> Eraser:
         g = self.game
         lp, _ = self._model()
         start = self._warm_start(lp)
+        self.pruned_ = 0
+        if start is not None and self.prune:
+            self.pruned_ = self._prune(lp, float(lp.cost @ start + lp.offset))
         res = solve_lp(
             lp,
             time_limit=self.time_limit,
@@ -239,6 +266,53 @@ class Eraser(_MarginalSolver):
             self._blocks.append((d_col, k_col, a_cols, cand))
         return mb.build(obj), blk
 
+    def _coordinate_search(
+        self, best: tuple[float, FloatArray | None, list[int]], seen: set[tuple[int, ...]]
+    ) -> tuple[float, FloatArray | None, list[int]]:
+        """Change one type's attacked target to one of its near-best responses (the next
+        targets by that type's utility under the incumbent coverage); keep improvements.
+        At most ``search_lps`` fixed-response LPs."""
+        g = self.game
+        budget = self.search_lps
+        for lam, (_, p) in enumerate(g.types()):
+            x = best[1]
+            assert x is not None
+            ua = p.attacker_utility(np.clip(x[: g.n_targets], 0.0, 1.0))
+            for t in np.argsort(-ua, kind="stable")[:3]:
+                if budget <= 0:
+                    return best
+                if int(t) == best[2][lam]:
+                    continue
+                budget -= 1
+                trial = list(best[2])
+                trial[lam] = int(t)
+                best = _polish(g, trial, best, rounds=1, seen=seen)
+        return best
+
+    def _prune(self, lp: LinearProgram, incumbent: float) -> int:
+        """Fix ``a^l_t = 0`` where even the bound cannot reach the incumbent: type ``l``
+        attacking ``t`` gives at most ``U_d(t, cmax_t)`` (``cmax_t`` from that type's ORIGAMI
+        level), every other type at most its ORIGAMI value (the ``d`` column's upper bound), and
+        the burden term is never positive. Returns how many binaries were fixed."""
+        g = self.game
+        alone = np.array([lp.col_hi[d_col] for d_col, _, _, _ in self._blocks])
+        probs = np.array([prob for prob, _ in g.types()])
+        rest = float(probs @ alone)
+        m = float(min(g.resources, g.n_targets))
+        fixed = 0
+        slack = 1e-7 * max(1.0, abs(incumbent))
+        for lam, ((prob, p), (_, _, a_cols, cand)) in enumerate(
+            zip(g.types(), self._blocks, strict=True)
+        ):
+            _, level = origami_coverage(p.ra, p.pa, m)
+            cmax = np.clip((p.ra[cand] - level) / (p.ra[cand] - p.pa[cand]), 0.0, 1.0) + 1e-9
+            best_t = np.minimum(p.pd[cand] + (p.rd[cand] - p.pd[cand]) * cmax, alone[lam])
+            ub = rest - prob * alone[lam] + prob * best_t
+            drop = ub < incumbent - slack
+            lp.col_hi[a_cols[drop]] = 0.0
+            fixed += int(drop.sum())
+        return fixed
+
     def _warm_start(self, lp: LinearProgram) -> FloatArray | None:
         """A feasible start. Candidate attack profiles: the responses to each type's ORIGAMI
         coverage (and the mean attacker's) and, for Bayesian games, the rounded LP relaxation
@@ -256,15 +330,14 @@ class Eraser(_MarginalSolver):
                 profiles.append(
                     [int(cand[np.argmax(relaxed.x[a])]) for (_, _, a, cand) in self._blocks]
                 )
+                c_rel = np.clip(relaxed.x[: g.n_targets], 0.0, 1.0)
+                profiles.append([r.attacked for r in evaluate(g, c_rel)])
         best: tuple[float, FloatArray | None, list[int]] = (-np.inf, None, [])
+        seen: set[tuple[int, ...]] = set()
         for attacked in profiles:
-            for _ in range(3):
-                status, value, x, blk = _fixed(g, attacked, raise_on_fail=False)
-                if status != "optimal" or value <= best[0] + 1e-12:
-                    break
-                c = np.clip(x[blk.c], 0.0, 1.0)
-                attacked = [r.attacked for r in evaluate(g, c)]
-                best = (value, x, attacked)
+            best = _polish(g, attacked, best, seen=seen)
+        if g.is_bayesian and best[1] is not None:
+            best = self._coordinate_search(best, seen)
         _, x_best, attacked = best
         if x_best is None:
             return None
@@ -282,6 +355,35 @@ class Eraser(_MarginalSolver):
             start[k_col] = p.ra[t] - (p.ra[t] - p.pa[t]) * c[t]
             start[d_col] = p.pd[t] + (p.rd[t] - p.pd[t]) * c[t]
         return start
+
+
+def _polish(
+    game: Game,
+    attacked: list[int],
+    best: tuple[float, FloatArray | None, list[int]],
+    *,
+    rounds: int = 3,
+    seen: set[tuple[int, ...]] | None = None,
+) -> tuple[float, FloatArray | None, list[int]]:
+    """Fixed-response LP for ``attacked``, then the responses to its coverage, a few rounds;
+    returns the better of ``best`` and what was found (value, LP solution, responses).
+    Profiles already in ``seen`` are not solved again."""
+    previous = -np.inf
+    for _ in range(rounds):
+        key = tuple(attacked)
+        if seen is not None:
+            if key in seen:
+                break
+            seen.add(key)
+        status, value, x, blk = _fixed(game, attacked, raise_on_fail=False)
+        if status != "optimal" or value <= previous + 1e-12:
+            break
+        previous = value
+        c = np.clip(x[blk.c], 0.0, 1.0)
+        attacked = [r.attacked for r in evaluate(game, c)]
+        if value > best[0] + 1e-12:
+            best = (value, x, attacked)
+    return best
 
 
 def _type_block(
