@@ -42,6 +42,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,7 +63,7 @@ from corridorguard.patrol._lp import (
     solve_stackelberg,
 )
 from corridorguard.patrol.colgen import RouteRules, best_route, route_obeys
-from corridorguard.patrol.graph import PatrolGraph
+from corridorguard.patrol.graph import PatrolGraph, PatrolLayer
 from corridorguard.patrol.schedule import Route, _legs, comb_sample
 from corridorguard.patrol.solvers import LayerStrategy, _payoffs, _Result, enumerate_paths
 
@@ -114,8 +115,21 @@ def coverage_blocks(graph: PatrolGraph) -> list[list[int]]:
     return list(groups.values())
 
 
+_HITS: weakref.WeakKeyDictionary[PatrolLayer, dict[bytes, IntArray]] = weakref.WeakKeyDictionary()
+
+
 def _hits(graph: PatrolGraph, layer: int, route: IntArray) -> IntArray:
-    return np.unique(graph.layers[layer].cover[route].indices).astype(np.int64)
+    """Targets a route covers (memoised per layer: pricing asks for the same routes again)."""
+    ly = graph.layers[layer]
+    cache = _HITS.setdefault(ly, {})
+    key = route.tobytes()
+    out = cache.get(key)
+    if out is None:
+        if len(cache) > 50_000:
+            cache.clear()
+        out = np.unique(ly.cover[route].indices).astype(np.int64)
+        cache[key] = out
+    return out
 
 
 def joint_coverage(
