@@ -233,3 +233,17 @@ def test_independent_plan_from_the_cli(tmp_path):
         assert "independent" in str(exc)
     else:
         raise AssertionError("edits of an independent-coverage plan must be refused")
+
+
+def test_overlap_costs_protection_and_budget_stops_are_reported():
+    g = _payoffs(_small(0), 3)
+    na = JointScheduleSolver(g, method="maximin").solve()
+    add = FlowPatrolSolver(g, method="maximin").solve()
+    assert na.exact_
+    # two crews on one target are worth less than twice one: the attacker does strictly better
+    assert na.attacker_utility_ > add.attacker_utility_ + 1e-3
+    stopped = JointScheduleSolver(g, method="maximin", time_budget=0.0).solve()
+    assert not stopped.exact_ and not stopped.pricing_proven_
+    assert np.isfinite(stopped.attacker_lower_bound_)
+    assert stopped.attacker_lower_bound_ <= na.attacker_utility_ + 1e-6
+    assert stopped.attacker_utility_ >= na.attacker_utility_ - 1e-6

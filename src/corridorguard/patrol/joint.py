@@ -374,17 +374,23 @@ class JointScheduleSolver(_Result):
         g = self.graph
 
         def price(model: SSELP, cand: int | None) -> bool:
-            over = time.perf_counter() - self._started > self.time_budget
-            if self.rounds_ >= self.max_rounds or over:
-                self._gaps.append(math.inf)
-                return False
-            self.rounds_ += 1
             pi = model.duals()
             w = np.zeros(g.targets.n)
             act = model.active
             w[act] = pi[model.row_of[act]] * model.delta[act]
             if cand is not None:
                 w[cand] += model.rd[cand] - model.pd[cand]
+            over = time.perf_counter() - self._started > self.time_budget
+            if self.rounds_ >= self.max_rounds or over:
+                # out of budget: not proven; the additive relaxation still bounds the gap
+                self._gaps.append(
+                    sum(
+                        max(0.0, blk.additive_bound(w) + float(pi[b]))
+                        for b, blk in enumerate(self._blocks)
+                    )
+                )
+                return False
+            self.rounds_ += 1
             added, gap = False, 0.0
             y = model.values()
             for b in range(len(self._blocks)):
