@@ -71,6 +71,11 @@ def plan(
     risk: Path | None = typer.Option(
         None, "--risk", help="Asset-risk JSON from the risk engine (per-site/edge probability)."
     ),
+    coverage: str = typer.Option(
+        "additive",
+        "--coverage",
+        help="additive (flow LP) or independent (1 - prod(1 - p), joint-schedule columns).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Solve the joint and uncoordinated patrol games and write daily routes per unit."""
@@ -108,6 +113,7 @@ def plan(
         start_date=first,
         utc_offset_hours=utc_offset,
         entropy_threshold=entropy_threshold,
+        coverage=coverage,
     )
     with progress_bar("Planning patrols", total=3 + days) as update:
         done = {"solve": 0, "sample": 0}

@@ -2,13 +2,15 @@
 
 Pipeline: :func:`build_targets` (segment × slot and site × slot values) →
 :func:`build_patrol_graph` (time-expanded graph per unit crew and shift) →
-:class:`FlowPatrolSolver` (compact flow LP, Stackelberg) or :class:`ColumnGenerationSolver`
-(route rules) → route strategies → seeded daily schedules, predictability and exports.
+:class:`FlowPatrolSolver` (compact flow LP, Stackelberg), :class:`ColumnGenerationSolver`
+(route rules) or :class:`JointScheduleSolver` (independent, non-additive coverage) → route
+strategies → seeded daily schedules, predictability and exports.
 :func:`plan_patrols` runs all of it, jointly and per force, and reports the value of coordination.
 """
 
 from corridorguard.patrol.colgen import ColumnGenerationSolver, RouteRules, route_obeys
 from corridorguard.patrol.graph import PatrolGraph, PatrolLayer, build_patrol_graph
+from corridorguard.patrol.joint import JointScheduleSolver, JointStrategy, sample_joint_day
 from corridorguard.patrol.plan import PatrolConfig, PatrolPlan, PlanSolution, plan_patrols
 from corridorguard.patrol.schedule import (
     EditCheck,
@@ -35,6 +37,8 @@ __all__ = [
     "EditCheck",
     "FlowPatrolSolver",
     "HandOff",
+    "JointScheduleSolver",
+    "JointStrategy",
     "LayerStrategy",
     "Leg",
     "PathEnumerationSolver",
@@ -57,5 +61,6 @@ __all__ = [
     "route_from_waypoints",
     "route_obeys",
     "sample_day",
+    "sample_joint_day",
     "strategy_entropy",
 ]

@@ -146,6 +146,7 @@ class SSELP:
         self.h = h
         self._extra: list[csc_matrix] = []
         self.n_lps = 0
+        self._objective: int | None = None
 
     # --- columns ---------------------------------------------------------------------------
 
@@ -161,7 +162,10 @@ class SSELP:
             keep = rows >= 0
             idx = np.concatenate([bi, rows[keep]]).astype(np.int32)
             val = np.concatenate([bv, cv[keep] * self.delta[ci[keep]]])
-            self.h.addCol(0.0, 0.0, np.inf, idx.size, idx, val)
+            # in an SSE candidate LP a new column's cost is its share of the objective
+            a = self._objective
+            cost = 0.0 if a is None else -(self.rd[a] - self.pd[a]) * float(cv[ci == a].sum())
+            self.h.addCol(cost, 0.0, np.inf, idx.size, idx, val)
         self._extra.append(C_cols)
         self.C = csr_matrix(hstack([self.C, C_cols]))
         self.n_y += B_cols.shape[1]
@@ -183,6 +187,7 @@ class SSELP:
     def _set_objective(self, a: int | None) -> None:
         n_col = self.h.getNumCol()
         cost = np.zeros(n_col)
+        self._objective = a
         if a is None:
             cost[self.z] = 1.0
         else:

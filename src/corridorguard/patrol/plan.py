@@ -22,6 +22,7 @@ from corridorguard.errors import ValidationError
 from corridorguard.patrol._lp import Evaluation, evaluate_coverage
 from corridorguard.patrol.colgen import ColumnGenerationSolver, RouteRules
 from corridorguard.patrol.graph import PatrolGraph, build_patrol_graph
+from corridorguard.patrol.joint import JointScheduleSolver, JointStrategy, sample_joint_day
 from corridorguard.patrol.schedule import (
     EditCheck,
     Route,
@@ -65,6 +66,13 @@ class PatrolConfig:
     utc_offset_hours: float = 0.0
     """Local time = UTC + offset; slots are local time of day."""
     entropy_threshold: float | None = None
+    coverage: str = "additive"
+    """``"additive"`` (expected effective resources, capped at one: flow LP / route column
+    generation) or ``"independent"`` (crews stop an attack independently, ``1 - Π(1 - p)``:
+    column generation over joint schedules,
+    :class:`~corridorguard.patrol.joint.JointScheduleSolver`)."""
+    joint_seconds: float = 300.0
+    """Pricing time budget per game with ``coverage="independent"`` (then ``exact`` is false)."""
 
     def rules(self) -> RouteRules | None:
         if self.max_consecutive_hours is None and self.min_rest_hours <= 0:
@@ -90,6 +98,10 @@ class PlanSolution:
     """Targets some allowed route covers (under the route rules, if any)."""
     upper_bound: float = float("inf")
     """No plan gives the defender more (equal to the utility when ``exact``)."""
+    joint: tuple[JointStrategy, ...] | None = None
+    """With independent coverage: per block, the mix of joint schedules days are drawn from."""
+    attacker_lower_bound: float | None = None
+    """With independent coverage: no plan holds the attacker below this (LP dual bound)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,10 @@ class PatrolPlan:
         :func:`~corridorguard.patrol.schedule.route_from_waypoints`) and redraw the schedules with
         the same seed. The returned plan lists the edit and its warnings under ``overrides``."""
         g = self.joint.graph
+        if self.joint.joint is not None:
+            raise ValidationError(
+                "manual edits are not supported with independent coverage yet", field="coverage"
+            )
         threshold = entropy_threshold
         if threshold is None:
             threshold = self.config.entropy_threshold
@@ -131,6 +147,8 @@ class PatrolPlan:
 
     @property
     def predictability_bits(self) -> float:
+        if self.joint.joint is not None:  # one joint schedule per block and day
+            return float(sum(entropy_bits(js.weights) for js in self.joint.joint))
         return strategy_entropy(self.joint.strategies)
 
     def coverage_by_class(self, ev: Evaluation) -> dict[str, dict[str, float]]:
@@ -240,6 +258,8 @@ class PatrolPlan:
             "seed": cfg.seed,
             "method": cfg.method,
             "solver": self.joint.solver,
+            "coverage_model": cfg.coverage,
+            "attacker_utility_lower_bound": self.joint.attacker_lower_bound,
             "exact": self.joint.exact,
             "defender_utility_upper_bound": self.joint.upper_bound,
             "start_date": cfg.start_date.isoformat(),
@@ -292,6 +312,10 @@ def _jurisdiction_mask(scenario: Scenario, targets: TargetSet, force_id: str) ->
 
 def _solve(graph: PatrolGraph, cfg: PatrolConfig) -> PlanSolution:
     rules = cfg.rules()
+    if cfg.coverage == "independent":
+        return _solve_independent(graph, cfg, rules)
+    if cfg.coverage != "additive":
+        raise ValidationError("use 'additive' or 'independent'", field="coverage")
     solver: FlowPatrolSolver | ColumnGenerationSolver
     if rules is None:
         solver = FlowPatrolSolver(
@@ -324,6 +348,45 @@ def _solve(graph: PatrolGraph, cfg: PatrolConfig) -> PlanSolution:
     )
 
 
+def _solve_independent(
+    graph: PatrolGraph, cfg: PatrolConfig, rules: RouteRules | None
+) -> PlanSolution:
+    if any(h.forces for h in cfg.handoffs):
+        raise ValidationError(
+            "hand-offs are not supported with independent coverage yet", field="handoffs"
+        )
+    solver = JointScheduleSolver(
+        graph,
+        rules=rules,
+        method=cfg.method,
+        max_candidates=cfg.max_candidates,
+        candidate_seconds=cfg.candidate_seconds,
+        time_budget=cfg.joint_seconds,
+    ).solve()
+    t = graph.targets
+    reachable = graph.coverable()
+    if rules is not None:
+        reachable = ColumnGenerationSolver(graph, rules=rules).coverable()
+    return PlanSolution(
+        graph,
+        solver.strategies_,
+        evaluate_coverage(
+            solver.coverage_,
+            t.attacker_reward,
+            t.attacker_penalty,
+            t.defender_reward,
+            t.defender_penalty,
+        ),
+        solver.exact_,
+        "column-generation-joint",
+        solver.solve_seconds_,
+        reachable,
+        solver.upper_bound_,
+        tuple(solver.joint_),
+        solver.attacker_lower_bound_,
+    )
+
+
 def plan_patrols(
     scenario: Scenario,
     config: PatrolConfig | None = None,
@@ -349,6 +412,7 @@ def plan_patrols(
     report("solve", 1, steps)
     alone: dict[str, PlanSolution] = {}
     s_total = np.zeros(targets.n)
+    miss = np.ones(targets.n)
     own_handoffs = cfg.handoffs
     for k, f in enumerate(forces):
         mine = targets.restricted(_jurisdiction_mask(scenario, targets, f))
@@ -361,8 +425,13 @@ def plan_patrols(
             sub = replace(cfg, handoffs=own)
             sol = _solve(g_f, sub)
             alone[f] = sol
-            s_total += raw_coverage(g_f, sol.strategies)
+            if sol.joint is None:
+                s_total += raw_coverage(g_f, sol.strategies)
+            else:  # forces act independently of each other too
+                miss *= 1.0 - sol.evaluation.coverage
         report("solve", 2 + k, steps)
+    if cfg.coverage == "independent":
+        s_total = 1.0 - miss
     unc = evaluate_coverage(
         s_total,
         targets.attacker_reward,
@@ -371,7 +440,9 @@ def plan_patrols(
         targets.defender_penalty,
     )
     report("solve", steps, steps)
-    schedules = _draw(graph, joint.strategies, cfg, lambda d: report("sample", d, cfg.days))
+    schedules = _draw(
+        graph, joint.strategies, cfg, lambda d: report("sample", d, cfg.days), joint.joint
+    )
     return PatrolPlan(scenario, cfg, targets, joint, alone, unc, schedules)
 
 
@@ -380,13 +451,18 @@ def _draw(
     strategies: list[LayerStrategy],
     cfg: PatrolConfig,
     done: Callable[[int], None] | None = None,
+    joint: tuple[JointStrategy, ...] | None = None,
 ) -> list[list[Route]]:
-    """``cfg.days`` daily schedules from ``numpy.random.default_rng(cfg.seed)``."""
+    """``cfg.days`` daily schedules from ``numpy.random.default_rng(cfg.seed)`` (one joint
+    schedule per block and day when ``joint`` is given)."""
     rng = np.random.default_rng(cfg.seed)
     schedules = []
     for d in range(cfg.days):
         t0 = day_start(cfg.start_date, d, cfg.utc_offset_hours)
-        schedules.append(sample_day(graph, strategies, rng, day=d, t0=t0))
+        if joint is None:
+            schedules.append(sample_day(graph, strategies, rng, day=d, t0=t0))
+        else:
+            schedules.append(sample_joint_day(graph, joint, strategies, rng, day=d, t0=t0))
         if done is not None:
             done(d + 1)
     return schedules

@@ -349,8 +349,11 @@ class PathEnumerationSolver(_Result):
     def _finish(self, columns: list[tuple[int, IntArray]], res: SSEResult, started: float) -> None:
         """Route strategies from the LP's column values; ``columns[k]`` = (layer, route) of y_k."""
         per_layer: list[list[tuple[IntArray, float]]] = [[] for _ in self.graph.layers]
-        for (l_i, path), w in zip(columns, res.y, strict=True):
-            per_layer[l_i].append((path, float(w)))
+        # with column generation the best LP may predate the last columns: those get zero
+        y_all = np.zeros(len(columns))
+        y_all[: res.y.size] = res.y
+        for (l_i, path), wk in zip(columns, y_all, strict=True):
+            per_layer[l_i].append((path, float(wk)))
         strategies = []
         for ly, cols in zip(self.graph.layers, per_layer, strict=True):
             w = np.array([c[1] for c in cols])
