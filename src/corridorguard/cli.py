@@ -14,8 +14,10 @@ from typer._click.core import Context as _Context
 from typer.core import TyperGroup
 
 from corridorguard import __version__
+from corridorguard._cli import db as _db
 from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
+from corridorguard._cli import incidents as _incidents
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
@@ -64,6 +66,8 @@ def _root(
 
 
 app.add_typer(_scenario.app, name="scenario")
+app.add_typer(_incidents.app, name="incidents")
+app.add_typer(_db.app, name="db")
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 
