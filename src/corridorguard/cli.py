@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from corridorguard import __version__
 from corridorguard._cli import db as _db
+from corridorguard._cli import audit as _audit
 from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import incidents as _incidents
@@ -68,6 +69,7 @@ def _root(
 app.add_typer(_scenario.app, name="scenario")
 app.add_typer(_incidents.app, name="incidents")
 app.add_typer(_db.app, name="db")
+app.add_typer(_audit.app, name="audit")
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 
