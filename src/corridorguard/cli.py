@@ -14,12 +14,16 @@ from typer._click.core import Context as _Context
 from typer.core import TyperGroup
 
 from corridorguard import __version__
-from corridorguard._cli import db as _db
 from corridorguard._cli import audit as _audit
+from corridorguard._cli import db as _db
 from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import incidents as _incidents
+from corridorguard._cli import orgs as _orgs
 from corridorguard._cli import scenario as _scenario
+from corridorguard._cli import serve as _serve
+from corridorguard._cli import tokens as _tokens
+from corridorguard._cli import users as _users
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
 
@@ -70,6 +74,10 @@ app.add_typer(_scenario.app, name="scenario")
 app.add_typer(_incidents.app, name="incidents")
 app.add_typer(_db.app, name="db")
 app.add_typer(_audit.app, name="audit")
+app.add_typer(_orgs.app, name="orgs")
+app.add_typer(_users.app, name="users")
+app.add_typer(_tokens.app, name="tokens")
+app.command("serve")(_serve.serve)
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 
