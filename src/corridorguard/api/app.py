@@ -12,7 +12,17 @@ from corridorguard import __version__
 from corridorguard.api.config import ServerSettings, load_signing_key
 from corridorguard.api.context import AuditService, ServerContext
 from corridorguard.api.errors import install_error_handlers
-from corridorguard.api.routes import audit, auth, incidents, orgs, scenarios, stats
+from corridorguard.api.routes import (
+    audit,
+    auth,
+    incidents,
+    orgs,
+    plans,
+    scenarios,
+    sharing,
+    stats,
+    taxii,
+)
 from corridorguard.settings import get_settings
 from corridorguard.store import Store, open_store
 
@@ -53,7 +63,8 @@ def create_app(
     app.state.ctx = ctx
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, incidents, orgs, scenarios, stats, audit):
+    for module in (auth, incidents, plans, orgs, scenarios, stats, sharing, audit):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(taxii.router)
     return app

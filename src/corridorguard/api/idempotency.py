@@ -60,7 +60,7 @@ def idempotent_post(
                     json.loads(row.body), status_code=row.status, headers={REPLAY_HEADER: "true"}
                 )
         status, body = handler(tx)
-        if key is not None:
+        if key is not None and body is not None:  # None: the handler refused (nothing stored)
             tx.session.add(
                 IdempotencyRow(
                     user_id=who.user_id,

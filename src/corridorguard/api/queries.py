@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -23,6 +23,7 @@ __all__ = [
     "IncidentSearch",
     "incident_public",
     "incident_record",
+    "iso",
     "red_recipients",
     "visible_incidents",
 ]
@@ -94,12 +95,17 @@ def red_recipients(conn: Any, ids: Sequence[int]) -> dict[int, list[str]]:
     return out
 
 
+def iso(t: datetime) -> str:
+    """UTC ISO-8601 with ``Z`` (the same text pydantic writes for the response models)."""
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def incident_public(row: Any, recipients: Sequence[str] = ()) -> dict[str, Any]:
     """The public JSON form of a selected row."""
     m = row._mapping
     return {
         "id": m["id"],
-        "time": m["time"].isoformat(),
+        "time": iso(m["time"]),
         "lon": m["lon"],
         "lat": m["lat"],
         "type": m["type"],
@@ -109,7 +115,7 @@ def incident_public(row: Any, recipients: Sequence[str] = ()) -> dict[str, Any]:
         "red_recipients": sorted(recipients),
         "originator": m["originator"],
         "created_by": m["created_by"],
-        "created_at": (m["created_at"] or m["imported_at"]).isoformat(),
+        "created_at": iso(m["created_at"] or m["imported_at"]),
         "source": m["source"],
         "fatalities": m["fatalities_best"],
         "place": m["place"],
