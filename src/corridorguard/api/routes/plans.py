@@ -95,7 +95,8 @@ def _check_marking(tx: Tx, who: Identity, body: PlanCreate) -> list[str]:
     if who.org not in body.forces:
         raise ValidationError("your organisation must be one of the plan's forces", field="forces")
     names = set(body.forces) | set(body.rel_to)
-    kinds = dict(tx.session.execute(select(OrgRow.name, OrgRow.kind).where(OrgRow.name.in_(names))))
+    stmt = select(OrgRow.name, OrgRow.kind).where(OrgRow.name.in_(names))
+    kinds = {name: kind for name, kind in tx.session.execute(stmt)}
     unknown = sorted(n for n in names if n not in kinds)
     if unknown:
         raise ValidationError(f"unknown organisation(s): {', '.join(unknown)}", field="rel_to")
