@@ -22,6 +22,7 @@ from corridorguard._cli import incidents as _incidents
 from corridorguard._cli import orgs as _orgs
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli import serve as _serve
+from corridorguard._cli import sync as _sync
 from corridorguard._cli import tokens as _tokens
 from corridorguard._cli import users as _users
 from corridorguard._cli._common import print_error
@@ -77,6 +78,7 @@ app.add_typer(_audit.app, name="audit")
 app.add_typer(_orgs.app, name="orgs")
 app.add_typer(_users.app, name="users")
 app.add_typer(_tokens.app, name="tokens")
+app.add_typer(_sync.app, name="sync")
 app.command("serve")(_serve.serve)
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")

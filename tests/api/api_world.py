@@ -4,6 +4,8 @@ every role, their tokens, an app over a fresh SQLite file and a TestClient."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,7 @@ def open_world(t: Template, url: str, *, checkpoint_every: int = 25) -> World:
 
 def copy_world(t: Template, tmp: Path, **options: Any) -> World:
     """A fresh world: a copy of the template database."""
+    tmp.mkdir(parents=True, exist_ok=True)
     target = tmp / "api.sqlite3"
     shutil.copyfile(t.path, target)
     return open_world(t, f"sqlite:///{target}", **options)
@@ -122,3 +125,32 @@ def incident(tlp: str = "GREEN", **extra: Any) -> dict[str, Any]:
     }
     body.update(extra)
     return body
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

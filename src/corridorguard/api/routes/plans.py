@@ -95,8 +95,8 @@ def _check_marking(tx: Tx, who: Identity, body: PlanCreate) -> list[str]:
     if who.org not in body.forces:
         raise ValidationError("your organisation must be one of the plan's forces", field="forces")
     names = set(body.forces) | set(body.rel_to)
-    stmt = select(OrgRow.name, OrgRow.kind).where(OrgRow.name.in_(names))
-    kinds = {name: kind for name, kind in tx.session.execute(stmt)}
+    pairs = tx.session.execute(select(OrgRow.name, OrgRow.kind).where(OrgRow.name.in_(names)))
+    kinds: dict[str, str] = {row[0]: row[1] for row in pairs}
     unknown = sorted(n for n in names if n not in kinds)
     if unknown:
         raise ValidationError(f"unknown organisation(s): {', '.join(unknown)}", field="rel_to")
@@ -108,8 +108,8 @@ def _check_marking(tx: Tx, who: Identity, body: PlanCreate) -> list[str]:
     if body.red_recipients:
         if body.tlp != "RED":
             raise ValidationError("red_recipients are for TLP:RED only", field="red_recipients")
-        stmt = select(UserRow.username).where(UserRow.username.in_(body.red_recipients))
-        found = set(tx.session.scalars(stmt))
+        users = select(UserRow.username).where(UserRow.username.in_(body.red_recipients))
+        found = set(tx.session.scalars(users))
         missing = [u for u in body.red_recipients if u not in found]
         if missing:
             raise ValidationError(f"unknown user(s): {', '.join(missing)}", field="red_recipients")

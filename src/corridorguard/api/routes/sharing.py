@@ -70,7 +70,7 @@ def stix(
     require_role(ctx, request, who, OPERATIONAL)
     recs = [r for r, _ in visible_records(ctx, who, IncidentSearch(since=since))]
     bundle = export_stix(who.actor, incidents=recs, to_org=to_org)
-    n = sum(1 for o in bundle.objects if o.type == "incident")
+    n = sum(1 for o in bundle.get("objects", []) if o.type == "incident")
     _audit_export(ctx, who, "stix", n, to_org)
     return Response(bundle.serialize(), media_type=STIX_MEDIA)
 

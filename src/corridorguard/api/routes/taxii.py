@@ -2,8 +2,9 @@
 
 * ``GET /taxii2/`` — discovery; ``GET /taxii2/api1/`` — the API root;
 * ``GET /taxii2/api1/collections/`` — for the caller: ``all`` (every incident the caller may
-  see) and one collection per other agency, ``to-<org>`` (what the caller may pass on to that
-  organisation: TLP and AMBER+STRICT rules of :func:`~corridorguard.sharing.policy.may_pass_on`);
+  see) and one collection per agency, ``to-<org>`` (what the caller may pass on to that
+  organisation; ``to-<own org>`` is what a partner instance of the caller's own organisation may
+  pull: TLP and AMBER+STRICT rules of :func:`~corridorguard.sharing.policy.may_pass_on`);
 * ``GET /taxii2/api1/collections/{id}/objects/`` — an envelope of STIX 2.1 objects with
   ``added_after`` (the date the record was added here), ``limit`` and ``next`` pagination, and
   the ``X-TAXII-Date-Added-First`` / ``-Last`` headers.
@@ -63,8 +64,6 @@ def _collections(ctx: ServerContext, who: Identity) -> dict[str, dict[str, Any]]
         }
     }
     for org in sorted(orgs):
-        if org == who.org:
-            continue
         cid = collection_id(org)
         out[cid] = {
             "id": cid,
@@ -113,7 +112,7 @@ def api_root(request: Request, ctx: Ctx, who: Caller) -> Response:
 
 @router.get("/api1/collections/", summary="TAXII collections (per audience)")
 def collections(request: Request, ctx: Ctx, who: Caller) -> Response:
-    """``all`` and one ``to-<org>`` collection per other agency."""
+    """``all`` and one ``to-<org>`` collection per agency."""
     _check(ctx, request, who)
     return _taxii({"collections": list(_collections(ctx, who).values())})
 
@@ -165,7 +164,7 @@ def objects(
     page = page[:per]
     to_org = coll.get("x_corridorguard_to_org")
     bundle = export_stix(who.actor, incidents=[r for r, _ in page], to_org=to_org)
-    objs = [json.loads(o.serialize()) for o in bundle.objects]
+    objs = [json.loads(o.serialize()) for o in bundle.get("objects", [])]
     ctx.audit.record(
         "export.taxii",
         who,
