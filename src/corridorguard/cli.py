@@ -20,6 +20,7 @@ from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import incidents as _incidents
 from corridorguard._cli import orgs as _orgs
+from corridorguard._cli import risk as _risk
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli import serve as _serve
 from corridorguard._cli import sync as _sync
@@ -72,6 +73,7 @@ def _root(
 
 
 app.add_typer(_scenario.app, name="scenario")
+app.add_typer(_risk.app, name="risk")
 app.add_typer(_incidents.app, name="incidents")
 app.add_typer(_db.app, name="db")
 app.add_typer(_audit.app, name="audit")

@@ -80,6 +80,9 @@ class _MappedRow:
             self.col[field] = wanted if wanted in present else None
             self.name[field] = wanted  # errors name the file's column
         self.cache: dict[str, datetime] = {}
+        #: ``(field, column)`` for the fields the file has; ``(field, text)`` defaults.
+        self.mapped = [(f, c) for f, c in self.col.items() if c is not None]
+        self.fill = [(f, str(x)) for f, x in self.defaults.items()]
 
     def _date(self, text: str, field: str, errs: Errs) -> datetime | None:
         if self.fmt is not None:
@@ -87,13 +90,15 @@ class _MappedRow:
         return v.iso_date(text, self.name[field], errs, self.cache)
 
     def __call__(self, get: Lookup, errs: Errs) -> Incident | None:
-        def cell(field: str) -> str | None:
-            c = self.col[field]
-            raw = get(c) if c is not None else None
-            if (raw is None or raw == "") and field in self.defaults:
-                return str(self.defaults[field])
-            return raw
+        """Convert the row whose cells ``get(column)`` returns."""
+        return self.convert({f: get(c) for f, c in self.mapped}, errs)
 
+    def convert(self, cells: dict[str, str | None], errs: Errs) -> Incident | None:
+        """Convert a row given as ``{incident_field: cell text}`` (unmapped fields absent)."""
+        for f, value in self.fill:
+            if not cells.get(f):
+                cells[f] = value
+        cell = cells.get
         name = self.name
         t0 = self._date(cell("time") or "", "time", errs)
         end = cell("time_end")
@@ -148,7 +153,7 @@ def mapped_converter(
     *,
     default_source: str,
     check_columns: bool = True,
-) -> Callable[[Lookup, Errs], Incident | None]:
+) -> _MappedRow:
     """Generic converter over a mapping ``field -> column`` (identity for unmapped fields).
 
     Returns ``convert(lookup, errs)``. With ``check_columns``, a file lacking the ``time``,
@@ -167,12 +172,10 @@ def generic_csv_converter(header: list[str], opts: ReadOptions, file: str) -> Co
     names = [h.strip() for h in header]
     pos = {n: i for i, n in reversed(list(enumerate(names)))}
     inner = mapped_converter(names, opts, file, default_source="csv")
+    where = [(f, pos[c]) for f, c in inner.mapped]
+    convert = inner.convert
 
-    def convert(r: list[str], errs: Errs) -> Incident | None:
-        def get(column: str) -> str | None:
-            i = pos.get(column)
-            return r[i] if i is not None else None
+    def row(r: list[str], errs: Errs) -> Incident | None:
+        return convert({f: r[i] for f, i in where}, errs)
 
-        return inner(get, errs)
-
-    return convert
+    return row
