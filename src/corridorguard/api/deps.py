@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from corridorguard.api.context import ServerContext
@@ -22,6 +22,7 @@ __all__ = [
     "OPERATIONAL",
     "Caller",
     "Ctx",
+    "RecordId",
     "get_caller",
     "get_ctx",
     "require_role",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 OPERATIONAL = frozenset(Role) - {Role.OVERSIGHT}
+
+#: A record id in a path: a positive 64-bit integer (larger ones are a 422, not a crash).
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 _bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer TOKEN`")
 

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, update
 
 from corridorguard.api.context import ServerContext, Tx
-from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, require_role, require_scope
+from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, RecordId, require_role, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import (
@@ -197,7 +197,7 @@ def _get_visible(ctx: ServerContext, who: Identity, incident_id: int) -> dict[st
 
 
 @router.get("/{incident_id}", response_model=IncidentPublic, summary="One incident")
-def get_incident(incident_id: int, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
+def get_incident(incident_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
     """One incident, if the caller may see it (else 404, like a missing one)."""
     require_scope(ctx, request, who, "read")
     require_role(ctx, request, who, OPERATIONAL)
@@ -209,7 +209,7 @@ def get_incident(incident_id: int, request: Request, ctx: Ctx, who: Caller) -> d
 
 @router.patch("/{incident_id}", response_model=IncidentPublic, summary="Correct an incident")
 def update_incident(
-    incident_id: int, body: IncidentUpdate, request: Request, ctx: Ctx, who: Caller
+    incident_id: RecordId, body: IncidentUpdate, request: Request, ctx: Ctx, who: Caller
 ) -> dict[str, Any]:
     """Change descriptive fields; only the originating organisation's editors (or the reporter).
 

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Select, func, select
 
 from corridorguard.api.context import ServerContext, Tx
-from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, require_role, require_scope
+from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, RecordId, require_role, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import iso
@@ -219,7 +219,7 @@ def _deny_missing(ctx: ServerContext, who: Identity, plan_id: int, action: str) 
 
 
 @router.get("/{plan_id}", response_model=PlanPublic)
-def get_plan(plan_id: int, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
+def get_plan(plan_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
     """One plan version, if the caller may see it."""
     require_scope(ctx, request, who, "read")
     require_role(ctx, request, who, OPERATIONAL)
@@ -282,7 +282,7 @@ def _editable(tx: Tx, who: Identity, plan: PlanRow) -> None:
 
 @router.patch("/{plan_id}", response_model=PlanPublic)
 def update_plan(
-    plan_id: int, body: PlanUpdate, request: Request, ctx: Ctx, who: Caller
+    plan_id: RecordId, body: PlanUpdate, request: Request, ctx: Ctx, who: Caller
 ) -> JSONResponse:
     """Change a draft. Proposed, approved and rejected versions cannot change (409)."""
     require_scope(ctx, request, who, "write")
@@ -305,7 +305,7 @@ def update_plan(
 
 
 @router.post("/{plan_id}/propose", response_model=PlanPublic, openapi_extra=_IDEMPOTENCY)
-def propose(plan_id: int, request: Request, ctx: Ctx, who: Caller) -> JSONResponse:
+def propose(plan_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> JSONResponse:
     """Submit a draft for approval by the forces' commanders."""
     require_scope(ctx, request, who, "write")
     require_role(ctx, request, who, OPERATIONAL)
@@ -365,7 +365,7 @@ def _decide(decision: str) -> Any:
 
 @router.post("/{plan_id}/approve", response_model=PlanPublic, openapi_extra=_IDEMPOTENCY)
 def approve(
-    plan_id: int, body: PlanDecision, request: Request, ctx: Ctx, who: Caller
+    plan_id: RecordId, body: PlanDecision, request: Request, ctx: Ctx, who: Caller
 ) -> JSONResponse:
     """A commander of one of the forces approves; the plan is approved once every force has."""
     require_scope(ctx, request, who, "write")
@@ -377,7 +377,7 @@ def approve(
 
 @router.post("/{plan_id}/reject", response_model=PlanPublic, openapi_extra=_IDEMPOTENCY)
 def reject(
-    plan_id: int, body: PlanDecision, request: Request, ctx: Ctx, who: Caller
+    plan_id: RecordId, body: PlanDecision, request: Request, ctx: Ctx, who: Caller
 ) -> JSONResponse:
     """A commander of one of the forces rejects the plan."""
     require_scope(ctx, request, who, "write")
@@ -391,7 +391,7 @@ def reject(
     "/{plan_id}/versions", status_code=201, response_model=PlanPublic, openapi_extra=_IDEMPOTENCY
 )
 def new_version(
-    plan_id: int, body: PlanUpdate, request: Request, ctx: Ctx, who: Caller
+    plan_id: RecordId, body: PlanUpdate, request: Request, ctx: Ctx, who: Caller
 ) -> JSONResponse:
     """A new draft version of a plan (same lineage), with the given changes."""
     require_scope(ctx, request, who, "write")

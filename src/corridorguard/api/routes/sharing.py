@@ -32,6 +32,20 @@ from corridorguard.store.models import IncidentRow
 router = APIRouter(prefix="/export", tags=["sharing"], responses=ERROR_RESPONSES)
 _I = IncidentRow.__table__
 STIX_MEDIA = "application/stix+json;version=2.1"
+
+
+class StixResponse(Response):
+    """A STIX 2.1 bundle."""
+
+    media_type = STIX_MEDIA
+
+
+class XmlResponse(Response):
+    """Cursor-on-Target XML."""
+
+    media_type = "application/xml"
+
+
 _MAX_EXPORT = 50_000
 
 
@@ -57,7 +71,12 @@ def _audit_export(ctx: ServerContext, who: Identity, kind: str, n: int, to_org: 
     ctx.audit.record(f"export.{kind}", who, detail={"records": n, "to_org": to_org})
 
 
-@router.get("/stix", summary="STIX 2.1 bundle of visible incidents")
+@router.get(
+    "/stix",
+    response_class=StixResponse,
+    responses={200: {"content": {STIX_MEDIA: {"schema": {"type": "object"}}}}},
+    summary="STIX 2.1 bundle of visible incidents",
+)
 def stix(
     request: Request,
     ctx: Ctx,
@@ -72,10 +91,12 @@ def stix(
     bundle = export_stix(who.actor, incidents=recs, to_org=to_org)
     n = sum(1 for o in bundle.get("objects", []) if o.type == "incident")
     _audit_export(ctx, who, "stix", n, to_org)
-    return Response(bundle.serialize(), media_type=STIX_MEDIA)
+    return StixResponse(bundle.serialize())
 
 
-@router.get("/cot", summary="Cursor-on-Target events of visible incidents")
+@router.get(
+    "/cot", response_class=XmlResponse, summary="Cursor-on-Target events of visible incidents"
+)
 def cot(
     request: Request,
     ctx: Ctx,
@@ -95,7 +116,7 @@ def cot(
         + b"".join(e.split(b"?>", 1)[1] if e.startswith(b"<?xml") else e for e in events)
         + b"</events>"
     )
-    return Response(body, media_type="application/xml")
+    return XmlResponse(body)
 
 
 def to_dict(obj: Any) -> dict[str, Any]:

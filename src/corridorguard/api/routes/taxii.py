@@ -33,16 +33,32 @@ from corridorguard.errors import NotFoundError, ValidationError
 from corridorguard.sharing.stix import export_stix
 from corridorguard.store.identity import Identity, OrgRow
 
-router = APIRouter(prefix="/taxii2", tags=["TAXII 2.1"], responses=ERROR_RESPONSES)
-
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
+
+
+class TaxiiResponse(Response):
+    """A TAXII 2.1 JSON resource."""
+
+    media_type = TAXII_MEDIA
+
+
+router = APIRouter(
+    prefix="/taxii2",
+    tags=["TAXII 2.1"],
+    responses={
+        **ERROR_RESPONSES,
+        200: {"content": {TAXII_MEDIA: {"schema": {"type": "object"}}}},
+    },
+    default_response_class=TaxiiResponse,
+)
+
 _NS = uuid.UUID("5d0f0b4e-8f5e-4f55-9d55-7a3c6f0c1a21")
 ALL_COLLECTION = str(uuid.uuid5(_NS, "all"))
 
 
 def _taxii(body: Any, *, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), media_type=TAXII_MEDIA, headers=headers)
+    return TaxiiResponse(json.dumps(body), headers=headers)
 
 
 def collection_id(to_org: str) -> str:
