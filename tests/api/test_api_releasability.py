@@ -10,11 +10,22 @@ see must answer byte for byte like one that does not exist.
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from api_world import AGENCIES, World, incident, user_name
+from api_world import (
+    AGENCIES,
+    PG_URL,
+    World,
+    incident,
+    make_template,
+    open_world,
+    pg_schema,
+    user_name,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -138,3 +149,34 @@ def test_every_read_path_returns_exactly_the_visible_ids_slow(
     world: World, specs: list[dict]
 ) -> None:
     test_every_read_path_returns_exactly_the_visible_ids.hypothesis.inner_test(world, specs)  # type: ignore[attr-defined]
+
+
+FIXED = [
+    {"creator": c, "tlp": t, "rel_to": r, "red": red, "type": "raid"}
+    for c, t, r, red in [
+        ("reporter-org-a", "CLEAR", [], []),
+        ("analyst-org-b", "GREEN", [], []),
+        ("planner-org-a", "AMBER", ["ORG-B"], []),
+        ("reporter-org-c", "AMBER+STRICT", ["ORG-A"], []),
+        ("analyst-org-a", "AMBER", [], []),
+        ("reporter-org-b", "RED", [], ["commander-org-c"]),
+        ("planner-org-c", "RED", [], []),
+    ]
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
+    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
+)
+def test_every_read_path_on_postgresql(tmp_path: Path) -> None:
+    with pg_schema() as url:
+        t = make_template(tmp_path, url)
+        w = open_world(t, url)
+        try:
+            known = dict(_create(w, spec) for spec in FIXED)
+            check_world(w, known, missing=10_000_000)
+        finally:
+            w.client.close()
+            w.store.close()
