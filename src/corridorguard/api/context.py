@@ -49,12 +49,14 @@ class Tx:
         target: str | None = None,
         outcome: str = "ok",
         detail: Mapping[str, Any] | None = None,
+        actor: tuple[str, str] | None = None,
     ) -> LogRecord:
-        """Append an audit entry in this transaction."""
+        """Append an audit entry in this transaction (``actor``: ``(user, org)`` override)."""
+        name, org = actor if actor else (who.username, who.org) if who else (None, None)
         rec = self.service.log.append(
             action,
-            actor=who.username if who else None,
-            org=who.org if who else None,
+            actor=name,
+            org=org,
             target=target,
             outcome=outcome,
             detail=dict(detail or {}),

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from corridorguard.api.deps import Ctx
 from corridorguard.api.errors import ERROR_RESPONSES, Unauthenticated
-from corridorguard.store.identity import SCOPES, create_token, verify_password
+from corridorguard.store.identity import SCOPES, OrgRow, create_token, verify_password
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -52,9 +52,11 @@ def login(body: LoginRequest, request: Request, ctx: Ctx) -> Any:
             secret, row = create_token(
                 tx.session, user.username, scopes=scopes, expires_days=body.expires_days
             )
+            org = tx.session.get(OrgRow, user.org_id)
             tx.audit(
                 "login",
                 None,
+                actor=(user.username, org.name if org else ""),
                 target=f"user/{user.username}",
                 detail={"token": row.id, "client": _client(request)},
             )
