@@ -19,7 +19,9 @@ import pytest
 from api_world import (
     AGENCIES,
     PG_URL,
+    Template,
     World,
+    copy_world,
     incident,
     make_template,
     open_world,
@@ -123,32 +125,37 @@ def check_world(w: World, world: dict[int, Marking], missing: int) -> None:
         assert sorted(int(u) for u in uids) == sorted(expected)
 
 
-@settings(
-    max_examples=6,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(specs=st.lists(marked, min_size=1, max_size=6))
-def test_every_read_path_returns_exactly_the_visible_ids(world: World, specs: list[dict]) -> None:
-    known: dict[int, Marking] = getattr(world, "_known", {})
-    for spec in specs:
-        i, m = _create(world, spec)
-        known[i] = m
-    world._known = known  # type: ignore[attr-defined]
-    check_world(world, known, missing=10_000_000)
+def _one_world(template: Template, tmp: Path, specs: list[dict[str, Any]]) -> None:
+    w = copy_world(template, tmp)
+    try:
+        known = dict(_create(w, spec) for spec in specs)
+        check_world(w, known, missing=10_000_000)
+    finally:
+        w.client.close()
+        w.store.close()
+
+
+_SETTINGS = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+
+
+@settings(max_examples=6, **_SETTINGS)  # type: ignore[arg-type]
+@given(specs=st.lists(marked, min_size=1, max_size=8))
+def test_every_read_path_returns_exactly_the_visible_ids(
+    template: Template, tmp_path_factory: pytest.TempPathFactory, specs: list[dict]
+) -> None:
+    _one_world(template, tmp_path_factory.mktemp("world"), specs)
 
 
 @pytest.mark.slow
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(specs=st.lists(marked, min_size=1, max_size=8))
+@settings(max_examples=100, **_SETTINGS)  # type: ignore[arg-type]
+@given(specs=st.lists(marked, min_size=1, max_size=12))
 def test_every_read_path_returns_exactly_the_visible_ids_slow(
-    world: World, specs: list[dict]
+    template: Template, tmp_path_factory: pytest.TempPathFactory, specs: list[dict]
 ) -> None:
-    test_every_read_path_returns_exactly_the_visible_ids.hypothesis.inner_test(world, specs)  # type: ignore[attr-defined]
+    _one_world(template, tmp_path_factory.mktemp("world"), specs)
 
 
 FIXED = [
