@@ -20,11 +20,16 @@ from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import game as _game
 from corridorguard._cli import incidents as _incidents
+from corridorguard._cli import orgs as _orgs
 from corridorguard._cli import patrol as _patrol
 from corridorguard._cli import place as _place
 from corridorguard._cli import risk as _risk
 from corridorguard._cli import route as _route
 from corridorguard._cli import scenario as _scenario
+from corridorguard._cli import serve as _serve
+from corridorguard._cli import sync as _sync
+from corridorguard._cli import tokens as _tokens
+from corridorguard._cli import users as _users
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
 
@@ -79,6 +84,11 @@ app.add_typer(_db.app, name="db")
 app.add_typer(_patrol.app, name="patrol")
 app.add_typer(_place.app, name="place")
 app.add_typer(_route.app, name="route")
+app.add_typer(_orgs.app, name="orgs")
+app.add_typer(_users.app, name="users")
+app.add_typer(_tokens.app, name="tokens")
+app.add_typer(_sync.app, name="sync")
+app.command("serve")(_serve.serve)
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 app.add_typer(_game.app, name="game")

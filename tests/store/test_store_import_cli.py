@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from corridorguard.cli import app
-from corridorguard.store import open_store
+from corridorguard.store import head_revision, open_store
 
 GED_ROWS = 16_566
 runner = CliRunner()
@@ -120,7 +120,7 @@ def _small_csv(path: Path, rows: int) -> Path:
 def test_cli_list_stats_export_and_db(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cg.sqlite3'}"
     upgraded = json.loads(cg("db", "upgrade", "--db", db, "--json").stdout)
-    assert (upgraded["from"], upgraded["to"]) == (None, "0001")
+    assert (upgraded["from"], upgraded["to"]) == (None, head_revision())
     first = json.loads(cg("incidents", "import-builtin", "cpec", "--db", db, "--json").stdout)
     assert first["imported"] >= 12 and first["duplicates"] == 0
     again = json.loads(cg("incidents", "import-builtin", "cpec", "--db", db, "--json").stdout)
@@ -185,8 +185,8 @@ def test_cli_list_stats_export_and_db(tmp_path: Path) -> None:
     assert len(json.loads(out.read_text())["features"]) == 5
 
     info = json.loads(cg("db", "info", "--db", db, "--json").stdout)
-    assert info["backend"] == "sqlite" and info["revision"] == info["head"] == "0001"
-    assert info["counts"] == {"incidents": first["imported"] + 5}
+    assert info["backend"] == "sqlite" and info["revision"] == info["head"] == head_revision()
+    assert info["counts"]["incidents"] == first["imported"] + 5
 
 
 @pytest.mark.parametrize(

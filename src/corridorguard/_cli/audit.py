@@ -103,13 +103,31 @@ def keygen(
 
 @app.command("verify")
 def verify(
-    entries: Path = typer.Option(..., "--entries", "-e", help="Entries export (JSON lines)."),
-    checkpoints: Path = CHECKPOINTS,
-    key: Path = KEY,
+    entries: Path | None = typer.Option(
+        None, "--entries", "-e", help="Entries export (JSON lines)."
+    ),
+    checkpoints: Path | None = typer.Option(
+        None, "--checkpoints", "-c", help="Kept checkpoints (JSON lines)."
+    ),
+    key: Path | None = typer.Option(
+        None, "--key", "-k", help="The log's Ed25519 public key (PEM)."
+    ),
+    db: str | None = typer.Option(
+        None, "--db", help="Verify the server's audit tables in this database instead of files."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Check every entry and every kept checkpoint; exit 1 when the log was tampered with."""
-    result = verify_log(read_entries(entries), _load_key(key), read_checkpoints(checkpoints))
+    """Check every entry and every kept checkpoint; exit 1 when the log was tampered with.
+
+    With ``--db`` the entries and checkpoints come from the server's tables; ``--checkpoints``
+    adds checkpoints kept elsewhere, ``--key`` defaults to the server's configured key.
+    """
+    if db is not None:
+        result = _verify_db(db, checkpoints, key)
+    else:
+        if entries is None or checkpoints is None or key is None:
+            raise ValidationError("give --entries, --checkpoints and --key (or --db URL)")
+        result = verify_log(read_entries(entries), _load_key(key), read_checkpoints(checkpoints))
     text = (
         f"ok: {result.entries} entries, {result.covered} covered by {result.checkpoints} "
         "signed checkpoint(s)"
@@ -117,6 +135,21 @@ def verify(
         else f"TAMPERED: first bad entry {result.first_bad}: {result.reason}"
     )
     _finish(result.ok, result.to_dict(), as_json, text)
+
+
+def _verify_db(db: str, checkpoints: Path | None, key: Path | None) -> Any:
+    """Verify the audit tables of the server's database (see ``docs/api.md``)."""
+    from corridorguard.api.config import ServerSettings, load_signing_key
+    from corridorguard.store import open_store
+    from corridorguard.store.audit_sql import SqlLogStore
+
+    public = _load_key(key) if key is not None else load_signing_key(ServerSettings()).public_key()
+    with open_store(db) as store:
+        sql = SqlLogStore(store.engine)
+        kept = list(sql.checkpoints())
+        if checkpoints is not None:
+            kept += read_checkpoints(checkpoints)
+        return verify_log(sql.iter_all(), public, kept)
 
 
 @app.command("prove")

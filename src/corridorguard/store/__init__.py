@@ -24,6 +24,10 @@ from corridorguard.store.migrate import check_schema, current_revision, head_rev
 from corridorguard.store.models import Base, IncidentRow
 from corridorguard.store.store import Store, open_store
 
+# The server's tables (identity, markings, plans, audit): registered on Base.metadata here so
+# that migrations and schema checks always see them.
+from corridorguard.store import audit_sql, identity, marks, plans  # noqa: F401  isort: skip
+
 __all__ = [
     "SQLITE_PRAGMAS",
     "AddResult",

@@ -1,0 +1,258 @@
+"""Load test of the API: throughput and p50/p95/p99 latency at 50 concurrent clients.
+
+Runs a real ``corridorguard serve`` (uvicorn, one process) on 127.0.0.1 over a fresh SQLite file
+(and PostgreSQL when ``CORRIDORGUARD_BENCH_PG_URL`` is set), seeds incidents, then drives it with
+50 concurrent ``httpx`` clients for a fixed time per workload:
+
+* ``read-list``: ``GET /api/v1/incidents?limit=50`` (policy filter, count, page);
+* ``read-get``: ``GET /api/v1/incidents/{id}`` (half visible, half not: 404s are audited writes);
+* ``write``: ``POST /api/v1/incidents`` (one transaction: row, provenance, audit entry).
+
+Peer, same run, same machine: a bare FastAPI app (``sqlite3``, no auth, no policy, no audit) on
+the same table layout, to show what the policy, the audit log and the writer path cost.
+
+Usage: ``PYTHONPATH=src python bench/bench_api.py [--seconds 10] [--clients 50]``. Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+BODY = {
+    "lon": 66.9,
+    "lat": 25.1,
+    "time": "2024-03-20T10:00:00Z",
+    "type": "armed assault",
+    "description": "notional load-test report",
+    "tlp": "AMBER",
+    "rel_to": ["ORG-B"],
+}
+
+PEER = textwrap.dedent(
+    """
+    import sqlite3, sys
+    from fastapi import FastAPI, Request
+    path = sys.argv[1]
+    app = FastAPI()
+    def db():
+        c = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA synchronous=FULL")
+        c.execute("PRAGMA busy_timeout=30000")
+        return c
+    con = db()
+    con.execute("CREATE TABLE IF NOT EXISTS incidents (id INTEGER PRIMARY KEY, time TEXT, lon REAL,"
+                " lat REAL, type TEXT, description TEXT, tlp TEXT, originator TEXT)")
+    @app.get("/api/v1/incidents")
+    def list_(limit: int = 50):
+        c = db()
+        try:
+            total = c.execute("SELECT count(*) FROM incidents").fetchone()[0]
+            q = "SELECT * FROM incidents ORDER BY time, id LIMIT ?"
+            rows = c.execute(q, (limit,)).fetchall()
+        finally:
+            c.close()
+        keys = ["id", "time", "lon", "lat", "type", "description", "tlp", "originator"]
+        return {"items": [dict(zip(keys, r)) for r in rows], "total": total}
+    @app.get("/api/v1/incidents/{i}")
+    def get(i: int):
+        c = db()
+        try:
+            r = c.execute("SELECT * FROM incidents WHERE id = ?", (i,)).fetchone()
+        finally:
+            c.close()
+        return {"id": r[0]} if r else {"error": "not_found"}
+    @app.post("/api/v1/incidents", status_code=201)
+    async def post(request: Request):
+        b = await request.json()
+        c = db()
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            cols = "time, lon, lat, type, description, tlp, originator"
+            cur = c.execute(f"INSERT INTO incidents ({cols})"
+                            " VALUES (?,?,?,?,?,?,?)", (b["time"], b["lon"], b["lat"], b["type"],
+                            b["description"], b["tlp"], "ORG-A"))
+            c.execute("COMMIT")
+        finally:
+            c.close()
+        return {"id": cur.lastrowid}
+    """
+)
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("server exited")
+        try:
+            httpx.get(base + "/api/v1/openapi.json", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "corridorguard", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout
+
+
+def setup_ours(url: str, tmp: Path, env: dict[str, str]) -> dict[str, str]:
+    import json
+
+    for org in ("ORG-A", "ORG-B", "ORG-C"):
+        _cli(env, "orgs", "create", org, "--db", url)
+    tokens = {}
+    for user, org in (("rep-a", "ORG-A"), ("ana-b", "ORG-B"), ("ana-c", "ORG-C")):
+        role = "reporter" if user.startswith("rep") else "analyst"
+        _cli(env, "users", "create", user, "--org", org, "--role", role, "--password-stdin",
+             "--db", url, stdin="a long benchmark password\n")  # fmt: skip
+        tokens[user] = json.loads(_cli(env, "tokens", "create", "--user", user, "--db", url,
+                                       "--json"))["token"]  # fmt: skip
+    return tokens
+
+
+async def drive(
+    base: str, clients: int, seconds: float, make: object, tokens: dict[str, str]
+) -> tuple[list[float], int]:
+    lat: list[float] = []
+    errors = 0
+    stop = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def worker(k: int, client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        rng = random.Random(k)
+        while time.monotonic() < stop:
+            method, path, body, token, ok = make(rng)  # type: ignore[operator]
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            t0 = time.perf_counter()
+            try:
+                r = await client.request(method, path, json=body, headers=headers)
+                good = r.status_code in ok
+            except httpx.HTTPError:
+                good = False
+            lat.append(time.perf_counter() - t0)
+            errors += not good
+
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        await asyncio.gather(*(worker(k, client) for k in range(clients)))
+    return lat, errors
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else 0.0
+
+
+def run(name: str, base: str, tokens: dict[str, str], args: argparse.Namespace, ids: int) -> None:
+    tok = tokens.get("ana-b", "")
+    workloads = {
+        "read-list": lambda r: ("GET", "/api/v1/incidents?limit=50", None, tok, {200}),
+        "read-get": lambda r: (
+            "GET",
+            f"/api/v1/incidents/{r.randint(1, ids * 2)}",
+            None,
+            tok,
+            {200, 404},
+        ),
+        "write": lambda r: ("POST", "/api/v1/incidents", BODY, tokens.get("rep-a", ""), {201}),
+    }
+    for wl, make in workloads.items():
+        lat, errors = asyncio.run(drive(base, args.clients, args.seconds, make, tokens))
+        thr = len(lat) / args.seconds
+        print(
+            f"{name:<22} {wl:<10} {thr:8.1f} req/s  p50 {pct(lat, 50):7.1f} ms  "
+            f"p95 {pct(lat, 95):7.1f} ms  p99 {pct(lat, 99):7.1f} ms  errors {errors}"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seed-incidents", type=int, default=1000)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-"))
+    from corridorguard.audit.checkpoint import generate_private_key, private_key_pem
+
+    key = tmp / "audit.pem"
+    key.write_bytes(private_key_pem(generate_private_key()))
+    env = {**os.environ, "PYTHONPATH": SRC, "CORRIDORGUARD_AUDIT_KEY_FILE": str(key)}
+    print(f"{args.clients} concurrent clients, {args.seconds:.0f} s per workload, "
+          f"{args.seed_incidents} seeded incidents (AMBER REL-TO ORG-B)")  # fmt: skip
+    targets = [("corridorguard/SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
+    if os.environ.get("CORRIDORGUARD_BENCH_PG_URL"):
+        targets.append(("corridorguard/PostgreSQL", os.environ["CORRIDORGUARD_BENCH_PG_URL"]))
+    for name, url in targets:
+        tokens = setup_ours(url, tmp, env)
+        port = _port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "corridorguard", "serve", "--db", url, "--port", str(port)],
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait(base, proc)
+            with httpx.Client(base_url=base, timeout=60) as c:
+                for _ in range(args.seed_incidents):
+                    c.post("/api/v1/incidents", json=BODY,
+                           headers={"Authorization": f"Bearer {tokens['rep-a']}"})  # fmt: skip
+            run(name, base, tokens, args, args.seed_incidents)
+        finally:
+            proc.terminate()
+            proc.wait()
+    # peer: bare FastAPI + sqlite3, same table shape, no auth / policy / audit
+    peer_py = tmp / "peer.py"
+    peer_py.write_text(PEER)
+    port = _port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.argv=['p', {str(tmp / 'peer.sqlite3')!r}]; "
+            f"exec(open({str(peer_py)!r}).read()); import uvicorn; "
+            f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(base, proc)
+        with httpx.Client(base_url=base, timeout=60) as c:
+            for _ in range(args.seed_incidents):
+                c.post("/api/v1/incidents", json=BODY)
+        run("peer FastAPI+sqlite3", base, {}, args, args.seed_incidents)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The FastAPI application: ``create_app(database_url)``.
+
+Routes live under ``/api/v1`` (one module per resource in :mod:`corridorguard.api.routes`),
+TAXII 2.1 under ``/taxii2``. OpenAPI 3.1 at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from corridorguard import __version__
+from corridorguard.api.config import ServerSettings, load_signing_key
+from corridorguard.api.context import AuditService, ServerContext
+from corridorguard.api.errors import install_error_handlers
+from corridorguard.api.routes import (
+    audit,
+    auth,
+    incidents,
+    orgs,
+    plans,
+    scenarios,
+    sharing,
+    stats,
+    taxii,
+)
+from corridorguard.settings import get_settings
+from corridorguard.store import Store, open_store
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    database_url: str | None = None,
+    *,
+    store: Store | None = None,
+    server_settings: ServerSettings | None = None,
+) -> FastAPI:
+    """Build the app over the store at ``database_url`` (default: settings)."""
+    settings = get_settings(database_url=database_url)
+    server = server_settings or ServerSettings()
+    key = load_signing_key(server, settings)
+    store = store or open_store(settings.database_url)
+    ctx = ServerContext(
+        store=store,
+        audit=AuditService(
+            store,
+            key,
+            checkpoint_every=server.audit_checkpoint_every,
+            checkpoint_seconds=server.audit_checkpoint_seconds,
+        ),
+        settings=server,
+    )
+    app = FastAPI(
+        title="corridorguard",
+        version=__version__,
+        summary="Multi-agency corridor security: incidents, plans, releasability, audit.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth, incidents, plans, orgs, scenarios, stats, sharing, audit):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(taxii.router)
+    return app

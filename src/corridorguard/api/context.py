@@ -1,0 +1,155 @@
+"""The server's state: the store, the audit log service, settings.
+
+:class:`AuditService` is the one writer path. :meth:`AuditService.transaction` takes a
+process-wide lock (and on PostgreSQL a transaction-scoped advisory lock, so several processes
+take turns), opens one write transaction and binds the audit log's SQL store to it: a record, its
+idempotency key and the audit entries of the request commit together or not at all. When a
+transaction fails after audit entries were appended, the in-memory Merkle tree is rebuilt from
+the database (what was committed is the truth).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.orm import Session
+
+from corridorguard.api.config import ServerSettings
+from corridorguard.audit.checkpoint import CheckpointSigner
+from corridorguard.audit.entries import LogRecord
+from corridorguard.audit.log import AuditLog
+from corridorguard.store import Store
+from corridorguard.store.audit_sql import SqlLogStore
+from corridorguard.store.identity import Identity
+
+__all__ = ["AuditService", "ServerContext", "Tx"]
+
+_PG_LOCK = 0x636F7272  # advisory lock key of the writer path ("corr")
+
+
+@dataclass
+class Tx:
+    """An open write transaction: the ORM session and the audit log to append to."""
+
+    session: Session
+    service: AuditService
+    appended: list[LogRecord] = field(default_factory=list)
+
+    def audit(
+        self,
+        action: str,
+        who: Identity | None,
+        *,
+        target: str | None = None,
+        outcome: str = "ok",
+        detail: Mapping[str, Any] | None = None,
+        actor: tuple[str, str] | None = None,
+    ) -> LogRecord:
+        """Append an audit entry in this transaction (``actor``: ``(user, org)`` override)."""
+        name, org = actor if actor else (who.username, who.org) if who else (None, None)
+        rec = self.service.log.append(
+            action,
+            actor=name,
+            org=org,
+            target=target,
+            outcome=outcome,
+            detail=dict(detail or {}),
+        )
+        self.appended.append(rec)
+        return rec
+
+
+class AuditService:
+    """Serialised write transactions with their audit entries (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        key: Ed25519PrivateKey,
+        *,
+        checkpoint_every: int = 100,
+        checkpoint_seconds: float | None = 300.0,
+    ) -> None:
+        self.store = store
+        self.sql = SqlLogStore(store.engine)
+        self.signer = CheckpointSigner(key)
+        self._every = checkpoint_every
+        self._seconds = checkpoint_seconds
+        self._lock = threading.RLock()
+        self.log = self._open_log()
+
+    def _open_log(self) -> AuditLog:
+        return AuditLog(
+            self.sql,
+            signer=self.signer,
+            checkpoint_every=self._every,
+            checkpoint_seconds=self._seconds,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One serialised write transaction bound to the audit log."""
+        with self._lock:
+            start = self.log.size
+            try:
+                with self.store.session() as session:
+                    conn = session.connection()
+                    if conn.dialect.name == "postgresql":
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+                    with self.sql.bind(conn):
+                        self.log.refresh()
+                        start = self.log.size
+                        yield Tx(session, self)
+            except BaseException:
+                if self.log.size != start:
+                    self.log = self._open_log()
+                raise
+
+    def record(
+        self,
+        action: str,
+        who: Identity | None,
+        *,
+        target: str | None = None,
+        outcome: str = "ok",
+        detail: Mapping[str, Any] | None = None,
+    ) -> LogRecord:
+        """Append one audit entry in its own transaction."""
+        with self.transaction() as tx:
+            return tx.audit(action, who, target=target, outcome=outcome, detail=detail)
+
+    @contextmanager
+    def reading(self) -> Iterator[AuditLog]:
+        """The log, caught up with other processes, under the lock (for proofs)."""
+        with self._lock:
+            self.log.refresh()
+            yield self.log
+
+
+@dataclass
+class ServerContext:
+    """Everything a request handler needs, kept on ``app.state.ctx``."""
+
+    store: Store
+    audit: AuditService
+    settings: ServerSettings
+    _token_seen: dict[int, float] = field(default_factory=dict)
+    _token_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def token_use_due(self, token_id: int | None) -> bool:
+        """True when this token's use should be audited now (throttled per token)."""
+        if token_id is None:
+            return False
+        now = time.monotonic()
+        with self._token_lock:
+            last = self._token_seen.get(token_id)
+            if last is not None and now - last < self.settings.token_audit_seconds:
+                return False
+            self._token_seen[token_id] = now
+            return True

@@ -1,0 +1,103 @@
+"""Request dependencies as typed aliases: the server context, the caller, role/scope checks.
+
+``Caller`` is the authenticated :class:`~corridorguard.store.identity.Identity` (401 without a
+valid bearer token, audited). Checks raise :class:`PermissionDenied` (403) for what a role may
+never do; whether a *record* may be seen is the releasability policy's job (404).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from corridorguard.api.context import ServerContext
+from corridorguard.api.errors import Unauthenticated
+from corridorguard.errors import PermissionDenied
+from corridorguard.sharing.policy import Role
+from corridorguard.store.identity import Identity, resolve_token
+
+__all__ = [
+    "OPERATIONAL",
+    "Caller",
+    "Ctx",
+    "RecordId",
+    "get_caller",
+    "get_ctx",
+    "require_role",
+    "require_scope",
+]
+
+OPERATIONAL = frozenset(Role) - {Role.OVERSIGHT}
+
+#: A record id in a path: a positive 64-bit integer (larger ones are a 422, not a crash).
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+_bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer TOKEN`")
+
+
+def get_ctx(request: Request) -> ServerContext:
+    """The server context on ``app.state``."""
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, ServerContext)
+    return ctx
+
+
+Ctx = Annotated[ServerContext, Depends(get_ctx)]
+
+
+def get_caller(
+    request: Request,
+    ctx: Ctx,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Identity:
+    """The caller behind the bearer token; 401 (audited) when there is none."""
+    who = None
+    if creds is not None and creds.scheme.lower() == "bearer":
+        with ctx.store.session(write=False) as session:
+            who = resolve_token(session, creds.credentials)
+    if who is None:
+        ctx.audit.record(
+            "auth.token",
+            None,
+            outcome="denied",
+            detail={
+                "method": request.method,
+                "path": request.url.path,
+                "reason": "missing" if creds is None else "invalid",
+            },
+        )
+        raise Unauthenticated("a valid bearer token is required")
+    if ctx.token_use_due(who.token_id):
+        ctx.audit.record("auth.token", who, target=f"token/{who.token_id}")
+    request.state.caller = who
+    return who
+
+
+Caller = Annotated[Identity, Depends(get_caller)]
+
+
+def _deny(ctx: ServerContext, request: Request, who: Identity, why: str) -> PermissionDenied:
+    ctx.audit.record(
+        "request.denied",
+        who,
+        outcome="denied",
+        detail={"method": request.method, "path": request.url.path, "reason": why},
+    )
+    return PermissionDenied(why)
+
+
+def require_scope(ctx: ServerContext, request: Request, who: Identity, scope: str) -> None:
+    """403 (audited) unless the token carries ``scope``."""
+    if scope not in who.scopes:
+        raise _deny(ctx, request, who, f"the token lacks the {scope!r} scope")
+
+
+def require_role(
+    ctx: ServerContext, request: Request, who: Identity, roles: frozenset[Role] | set[Role]
+) -> None:
+    """403 (audited) unless the caller's role is one of ``roles``."""
+    if who.role not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        raise _deny(ctx, request, who, f"role {who.role.value} may not do this ({allowed} may)")

@@ -1,0 +1,1 @@
+"""Request and response schemas, per resource and direction (Create / Update / Public)."""
