@@ -63,14 +63,16 @@ def _fresh(tmp: Path, name: str) -> Path:
 
 
 def _schema_sql() -> list[str]:
-    """The incidents table exactly as migration 0001 creates it on SQLite (from a fresh store)."""
+    """The incidents table (and the REL-TO side table its triggers maintain) exactly as the
+    migrations create them on SQLite (from a fresh store), so peers do the same database work."""
     with (
         tempfile.TemporaryDirectory() as d,
         open_store(f"sqlite:///{d}/s.sqlite3") as store,
         store.read() as conn,
     ):
         rows = conn.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = 'incidents' AND sql IS NOT NULL"
+            "SELECT sql FROM sqlite_master WHERE tbl_name IN ('incidents', 'incident_rel_to') "
+            "AND sql IS NOT NULL ORDER BY type = 'trigger', type = 'index'"
         ).all()
     return [r[0] for r in rows]
 

@@ -289,6 +289,7 @@ _SQLITE_UP = [
     "WHEN OLD.status IN ('approved', 'rejected') "
     "BEGIN SELECT RAISE(ABORT, 'approved and rejected plans are immutable'); END",
     "CREATE TRIGGER incidents_rel_to_ins AFTER INSERT ON incidents "
+    "WHEN NEW.rel_to IS NOT NULL AND NEW.rel_to NOT IN ('', '[]') "
     "BEGIN INSERT OR IGNORE INTO incident_rel_to (incident_id, org) "
     "SELECT NEW.id, value FROM json_each(NEW.rel_to) WHERE type = 'text'; END",
     "CREATE TRIGGER incidents_rel_to_upd AFTER UPDATE OF rel_to ON incidents "
