@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from corridorguard import __version__
 from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
+from corridorguard._cli import game as _game
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
@@ -66,6 +67,7 @@ def _root(
 app.add_typer(_scenario.app, name="scenario")
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
+app.add_typer(_game.app, name="game")
 
 
 def main() -> None:
