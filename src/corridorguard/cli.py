@@ -17,6 +17,7 @@ from corridorguard import __version__
 from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import game as _game
+from corridorguard._cli import risk as _risk
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
@@ -65,6 +66,7 @@ def _root(
 
 
 app.add_typer(_scenario.app, name="scenario")
+app.add_typer(_risk.app, name="risk")
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 app.add_typer(_game.app, name="game")

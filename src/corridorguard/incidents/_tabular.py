@@ -1,0 +1,137 @@
+"""Reading CSV files (plain or gzip) row by row with physical line numbers.
+
+The driver feeds each row to a format's converter and gathers every bad row as a
+:class:`~corridorguard.errors.RowError` whose line is the *physical* line where the record starts
+(the header is line 1; quoted fields may span several lines).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from corridorguard.errors import ImportRejected, RowError
+from corridorguard.incidents.model import Incident
+
+Errs = list[tuple[str, str]]
+Converter = Callable[[list[str], Errs], Incident | None]
+#: ``progress(done, total)``; during parsing the unit is bytes of the file read.
+Progress = Callable[[int, int | None], None]
+
+_PROGRESS_EVERY = 4096
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Options shared by every format (see :func:`corridorguard.incidents.read_incidents`)."""
+
+    source: str | None = None
+    tlp: str = "CLEAR"
+    originator: str | None = None
+    rel_to: tuple[str, ...] = ()
+    mapping: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def open_text(path: Path) -> Iterator[tuple[IO[str], IO[bytes], int]]:
+    """``(text, raw, size)``: a UTF-8 text stream (BOM dropped) over ``path`` (``.gz`` aware).
+
+    ``raw.tell()`` is the number of bytes of the file read so far (for progress).
+    """
+    raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
+    try:
+        size = os.fstat(raw.fileno()).st_size
+        head = raw.read(2)
+        raw.seek(0)
+        binary: IO[bytes] = raw
+        if head == b"\x1f\x8b" or path.suffix == ".gz":
+            binary = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        try:
+            yield text, raw, size
+        finally:
+            text.detach()
+    finally:
+        raw.close()
+
+
+def header_index(header: list[str]) -> dict[str, int]:
+    """Column name (stripped, lower case) → index; the first of duplicated names wins."""
+    idx: dict[str, int] = {}
+    for i, name in enumerate(header):
+        idx.setdefault(name.strip().lower(), i)
+    return idx
+
+
+def require_columns(idx: dict[str, int], names: list[str], file: str) -> None:
+    """Reject the file (line 1) when a required column is missing."""
+    missing = [n for n in names if n not in idx]
+    if missing:
+        raise ImportRejected(file, [RowError(1, n, "required column missing") for n in missing])
+
+
+def read_rows(
+    path: Path,
+    make_converter: Callable[[list[str]], Converter],
+    *,
+    progress: Progress | None = None,
+) -> tuple[list[Incident], list[RowError], int]:
+    """Parse every row; returns ``(records, errors, rows_read)``."""
+    file = str(path)
+    records: list[Incident] = []
+    errors: list[RowError] = []
+    rows_read = 0
+    prev = 1
+    try:
+        with open_text(path) as (text, raw, size):
+            reader = csv.reader(text)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise ImportRejected(file, [RowError(1, "header", "empty file")]) from None
+            convert = make_converter(header)
+            width = len(header)
+            prev = reader.line_num
+            append = records.append
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    errors.append(RowError(prev + 1, "row", f"malformed CSV: {exc}"))
+                    break
+                line = prev + 1
+                prev = reader.line_num
+                if len(row) <= 1 and (not row or not row[0].strip()):
+                    continue  # blank line
+                rows_read += 1
+                errs: Errs = []
+                if len(row) != width:
+                    errs.append(("row", f"{len(row)} fields, header has {width}"))
+                    inc = None
+                else:
+                    inc = convert(row, errs)
+                if errs:
+                    errors.extend(RowError(line, f, r) for f, r in errs)
+                elif inc is not None:
+                    append(inc)
+                if progress is not None and rows_read % _PROGRESS_EVERY == 0:
+                    progress(raw.tell(), size)
+            if progress is not None:
+                progress(size, size)
+    except UnicodeDecodeError as exc:
+        errors.append(RowError(prev + 1, "row", f"not UTF-8: {exc}"))
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ImportRejected(file, [RowError(1, "file", f"cannot read: {exc}")]) from None
+    return records, errors, rows_read
