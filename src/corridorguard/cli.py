@@ -18,6 +18,7 @@ from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import game as _game
 from corridorguard._cli import risk as _risk
+from corridorguard._cli import patrol as _patrol
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
@@ -67,6 +68,7 @@ def _root(
 
 app.add_typer(_scenario.app, name="scenario")
 app.add_typer(_risk.app, name="risk")
+app.add_typer(_patrol.app, name="patrol")
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 app.add_typer(_game.app, name="game")
