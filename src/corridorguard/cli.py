@@ -19,6 +19,8 @@ from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import game as _game
 from corridorguard._cli import risk as _risk
 from corridorguard._cli import patrol as _patrol
+from corridorguard._cli import place as _place
+from corridorguard._cli import route as _route
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
@@ -69,6 +71,8 @@ def _root(
 app.add_typer(_scenario.app, name="scenario")
 app.add_typer(_risk.app, name="risk")
 app.add_typer(_patrol.app, name="patrol")
+app.add_typer(_place.app, name="place")
+app.add_typer(_route.app, name="route")
 app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 app.add_typer(_game.app, name="game")
