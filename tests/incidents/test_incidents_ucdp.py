@@ -96,3 +96,24 @@ def test_gzip_copy_reads_the_same(ged: Path, tmp_path: Path, ged_records: list) 
     with open(ged, "rb") as fi, gzip.open(gz, "wb") as fo:
         shutil.copyfileobj(fi, fo)
     assert read_incidents(gz, "ucdp").records == ged_records
+
+
+def test_fast_path_equals_careful_path(ged: Path) -> None:
+    from corridorguard.incidents._tabular import ReadOptions
+    from corridorguard.incidents.formats import ucdp_converter
+
+    with open(ged, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        rows = list(reader)
+    # Odd but valid cells must take the careful path and give the same answer.
+    odd = list(rows[0])
+    odd[header.index("best")] = "4.0"
+    odd[header.index("type_of_violence")] = " 1 "
+    odd[header.index("date_start")] = "2016-01-01T00:00:00+00:00"
+    rows.append(odd)
+    fast = ucdp_converter(header, ReadOptions(), "x")
+    careful = ucdp_converter(header, ReadOptions(), "x", fast_path=False)
+    for row in rows:
+        errs: list[tuple[str, str]] = []
+        assert fast(row, errs) == careful(row, []) and errs == []

@@ -117,6 +117,7 @@ def read_geojson(
         ReadOptions(**{**opts.__dict__, "mapping": mapping}),
         file,
         default_source="geojson",
+        check_columns=False,
     )
     records: list[Incident] = []
     bad: list[tuple[int, Errs]] = []

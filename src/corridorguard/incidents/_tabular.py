@@ -94,7 +94,7 @@ def read_rows(
     prev = 1
     try:
         with open_text(path) as (text, raw, size):
-            reader = csv.reader(text)
+            reader = csv.reader(text, strict=True)
             try:
                 header = next(reader)
             except StopIteration:
@@ -103,31 +103,29 @@ def read_rows(
             width = len(header)
             prev = reader.line_num
             append = records.append
-            while True:
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    errors.append(RowError(prev + 1, "row", f"malformed CSV: {exc}"))
-                    break
-                line = prev + 1
-                prev = reader.line_num
-                if len(row) <= 1 and (not row or not row[0].strip()):
-                    continue  # blank line
-                rows_read += 1
-                errs: Errs = []
-                if len(row) != width:
-                    errs.append(("row", f"{len(row)} fields, header has {width}"))
-                    inc = None
-                else:
-                    inc = convert(row, errs)
-                if errs:
-                    errors.extend(RowError(line, f, r) for f, r in errs)
-                elif inc is not None:
-                    append(inc)
-                if progress is not None and rows_read % _PROGRESS_EVERY == 0:
-                    progress(raw.tell(), size)
+            errs: Errs = []  # reused; only rows with errors fill it
+            try:
+                for row in reader:
+                    line = prev + 1
+                    prev = reader.line_num
+                    n = len(row)
+                    if n != width:
+                        if n <= 1 and (not row or not row[0].strip()):
+                            continue  # blank line
+                        errs.append(("row", f"{n} fields, header has {width}"))
+                        inc = None
+                    else:
+                        inc = convert(row, errs)
+                    rows_read += 1
+                    if errs:
+                        errors.extend(RowError(line, f, r) for f, r in errs)
+                        errs.clear()
+                    elif inc is not None:
+                        append(inc)
+                    if progress is not None and rows_read % _PROGRESS_EVERY == 0:
+                        progress(raw.tell(), size)
+            except csv.Error as exc:
+                errors.append(RowError(prev + 1, "row", f"malformed CSV: {exc}"))
             if progress is not None:
                 progress(size, size)
     except UnicodeDecodeError as exc:
