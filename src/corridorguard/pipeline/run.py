@@ -1,0 +1,333 @@
+"""``run_plan``: forecast -> games and patrols -> placement -> convoys -> simulation -> outputs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corridorguard.errors import ValidationError
+from corridorguard.games import coordination_value, game_from_scenario
+from corridorguard.patrol import PatrolConfig, PatrolPlan, plan_patrols, sample_day
+from corridorguard.patrol.schedule import day_start
+from corridorguard.pipeline.coverage import TargetIndex, patrol_presence
+from corridorguard.pipeline.forecast import Forecast, events_from, forecast_risk
+from corridorguard.pipeline.plans import (
+    Assumptions,
+    Placements,
+    PlanInputs,
+    attack_weights,
+    build_plan,
+    convoy_days,
+    convoy_routes,
+    patrol_risk,
+    route_mix,
+    sim_targets,
+    solve_placements,
+)
+from corridorguard.routing.convoy import ConvoyRouter
+from corridorguard.scenario import Scenario, load_scenario
+from corridorguard.simulate import Comparison, WhatIf, compare_plans, what_if
+
+__all__ = ["PlanResult", "SimSizes", "run_plan"]
+
+Progress = Callable[[str, int, int | None], None]
+
+SLOT_MINUTES = 60.0
+WHAT_IF_LEVELS: dict[str, list[int]] = {
+    "patrols": [0, 6, 12],
+    "drones": [0, 2, 4],
+    "cameras": [0, 10, 20],
+    "qrf": [0, 1, 2],
+}
+
+
+@dataclass(frozen=True)
+class SimSizes:
+    """Monte Carlo sizes: attacker-days for the plan comparison and per what-if plan."""
+
+    compare_days: int = 200_000
+    what_if_days: int = 40_000
+    workers: int | None = None
+
+
+@dataclass
+class PlanResult:
+    """Everything the pipeline produced (``to_dict()`` is ``plan.json``)."""
+
+    scenario: Scenario
+    seed: int
+    days: int
+    forecast: Forecast
+    game: dict[str, Any]
+    patrol: PatrolPlan
+    placements: Placements
+    convoys: dict[str, ConvoyRouter]
+    comparison: Comparison
+    what_if: WhatIf
+    assumptions: Assumptions
+    sizes: SimSizes
+    incidents_source: str
+    timings: dict[str, float] = field(default_factory=dict)
+    files: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from corridorguard.pipeline.document import plan_document
+
+        return plan_document(self)
+
+
+def _stage(progress: Progress | None, name: str) -> Callable[[int, int | None], None]:
+    def update(done: int, total: int | None = None) -> None:
+        if progress is not None:
+            progress(name, done, total)
+
+    return update
+
+
+GUARD_SHARE = 0.5
+"""Share of each patrol unit's round-the-clock capacity posted as site guards (games engine);
+the rest patrols the roads (patrol engine)."""
+
+
+def guard_posts(unit: Any) -> tuple[int, int]:
+    """(site-guard posts staffed 24/7, teams they take) for a patrol unit."""
+    posts = int(unit.count * unit.shift_hours / 24.0 * GUARD_SHARE)
+    teams = min(unit.count, int(np.ceil(posts * 24.0 / unit.shift_hours)))
+    return posts, teams
+
+
+def _split_scenario(scenario: Scenario, part: str) -> Scenario:
+    """Only patrol units: ``guards`` with their guard posts as count, or ``routes`` with the
+    teams left for road patrols (checkpoints, sensors and QRF are placed separately)."""
+    forces = []
+    for f in scenario.forces:
+        units = []
+        for u in f.units:
+            if u.kind != "patrol":
+                continue
+            posts, teams = guard_posts(u)
+            n = posts if part == "guards" else u.count - teams
+            if n > 0:
+                units.append(u.model_copy(update={"count": n}))
+        forces.append(f.model_copy(update={"units": tuple(units)}))
+    return scenario.model_copy(update={"forces": tuple(forces)})
+
+
+def _patrol_scenario(scenario: Scenario) -> Scenario:
+    return _split_scenario(scenario, "routes")
+
+
+def _solve_game(scenario: Scenario, targets: Any) -> tuple[dict[str, Any], Any]:
+    """The site game with the attacker's reward proportional to the simulator's (risk-weighted)
+    reward: ``site_risk_s = R_s / v_s`` with ``risk_floor = 0`` gives ``R^a_s ∝ R_s``."""
+    from corridorguard.games.scenario_game import site_value
+
+    reward = {t.id: t.attacker_reward for t in targets.targets if t.kind == "site"}
+    risk = {s.id: reward.get(s.id, 0.0) / max(site_value(s), 1e-9) for s in scenario.sites}
+    game = game_from_scenario(
+        _split_scenario(scenario, "guards"), site_risk=risk, unit_kinds=("patrol",), risk_floor=0.0
+    )
+    res = coordination_value(game)
+    return {
+        "targets": "sites",
+        "unit_kinds": ["patrol (site-guard posts)"],
+        "guard_share": GUARD_SHARE,
+        **res.to_dict(),
+        "note": "site-level Stackelberg game (games engine): how often each site gets a guard "
+        "post, drawn afresh every day; the remaining patrol teams drive the patrol engine's routes",
+    }, res
+
+
+def _alone_schedules(plan: PatrolPlan, days: int, seed: int) -> dict[str, list[list[Any]]]:
+    out: dict[str, list[list[Any]]] = {}
+    cfg = plan.config
+    for k, (fid, sol) in enumerate(sorted(plan.uncoordinated.items())):
+        rng = np.random.default_rng([seed, 7919, k])
+        out[fid] = [
+            sample_day(
+                sol.graph,
+                sol.strategies,
+                rng,
+                day=d,
+                t0=day_start(cfg.start_date, d, cfg.utc_offset_hours),
+            )
+            for d in range(days)
+        ]
+    return out
+
+
+def _presence(
+    index: TargetIndex,
+    schedules: Sequence[Sequence[Any]],
+    units: Sequence[str],
+    starts: Sequence[Any],
+    cdays: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    return {
+        u: patrol_presence(index, schedules, u, day_starts=starts, convoys=cdays) for u in units
+    }
+
+
+QR_LAMBDA = 0.5
+"""Rationality of the quantal-response attacker the site-guard game is solved against."""
+
+
+def _guard_coverage(coord: Any, index: TargetIndex) -> dict[str, dict[str, np.ndarray]]:
+    """Per plan kind and unit id: marginal site-guard coverage over simulator targets.
+
+    Solved with the games engine's quantal-response solver (``qr``), jointly and per force alone.
+    The SSE solvers stop covering once the attacked target is settled (any coverage elsewhere is
+    equally optimal for them); against the simulator's quantal-response attacker every post
+    counts, so the QR solution is the one deployed. The SSE joint/uncoordinated values are still
+    reported as the games engine's value of coordination.
+    """
+    from corridorguard.games import solve
+    from corridorguard.games.coordination import restrict
+
+    game = coord.joint.game
+    ids = list(game.ids)
+    out: dict[str, dict[str, np.ndarray]] = {"optimised": {}, "uncoordinated": {}}
+    joint = solve(game, "qr", lam=QR_LAMBDA)
+    _put(out["optimised"], game, joint.type_coverage, ids, index)
+    elig = game.eligibility()
+    for agency in sorted({rt.agency for rt in game.resource_types}):
+        types = [r for r, rt in enumerate(game.resource_types) if rt.agency == agency]
+        targets = np.flatnonzero(elig[types].any(axis=0))
+        if targets.size == 0:
+            continue
+        sub = restrict(game, targets, types)
+        sol = solve(sub, "qr", lam=QR_LAMBDA)
+        _put(out["uncoordinated"], sub, sol.type_coverage, [ids[t] for t in targets], index)
+    return out
+
+
+def _put(
+    dst: dict[str, np.ndarray], game: Any, tc: Any, ids: list[str], index: TargetIndex
+) -> None:
+    if tc is None:
+        return
+    for r, rt in enumerate(game.resource_types):
+        cov = np.zeros(index.n)
+        for j, sid in enumerate(ids):
+            if sid in index.pos:
+                cov[index.pos[sid]] = tc[r, j]
+        dst[rt.id] = np.clip(cov, 0.0, 1.0)
+
+
+def run_plan(
+    scenario: Scenario | str,
+    incidents: Sequence[Any] | None = None,
+    *,
+    days: int,
+    seed: int,
+    out_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    dask: Any = None,
+    sizes: SimSizes | None = None,
+    assumptions: Assumptions | None = None,
+    incidents_source: str = "",
+) -> PlanResult:
+    """Run the whole planning job; see ``docs/user-guide.md``.
+
+    ``incidents``: incident records (``Incident`` objects or dicts with lon, lat, time); ``None``
+    uses the built-in CPEC layer. ``days``: plan length (patrol schedules, convoy schedules and
+    the forecast horizon). Everything random derives from ``seed``, recorded in the result.
+    """
+    if days < 1:
+        raise ValidationError("must be >= 1", field="days")
+    sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    sizes = sizes or SimSizes()
+    a = assumptions or Assumptions()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if incidents is None:
+        from corridorguard.incidents import builtin_incidents
+
+        incidents = builtin_incidents("cpec")
+        incidents_source = incidents_source or "built-in CPEC layer (13 reported attacks)"
+    fc = forecast_risk(
+        sc, events_from(list(incidents)), horizon_days=days, seed=seed,
+        progress=_stage(progress, "forecast"),
+    )  # fmt: skip
+    timings["forecast"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    pstage = _stage(progress, "patrols")
+    weights = attack_weights(sc, fc.site_risk(), fc.edge_risk_per_km())
+    psc = _patrol_scenario(sc)
+    patrol = plan_patrols(
+        psc,
+        PatrolConfig(days=days, slot_minutes=SLOT_MINUTES, seed=seed),
+        risk=patrol_risk(psc, weights, slot_minutes=SLOT_MINUTES),
+        progress=lambda _s, done, total: pstage(done, total),
+    )
+    timings["patrols"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    _stage(progress, "placement")(0, 2)
+    placements = solve_placements(
+        sc, edge_risk=fc.relative_edge_risk(), site_risk=fc.relative_site_risk(), assumptions=a
+    )
+    _stage(progress, "placement")(1, 2)
+    routers = convoy_routes(sc, fc.relative_edge_risk(), days=days, seed=seed)
+    _stage(progress, "placement")(2, 2)
+    timings["placement_routing"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    etas = {cid: r.routes_[0].eta_s for cid, r in routers.items()}
+    index = TargetIndex(sim_targets(sc, etas), sc)
+    _stage(progress, "game")(0, 1)
+    game, coord = _solve_game(sc, index.targets)
+    _stage(progress, "game")(1, 1)
+    cdays = convoy_days(routers)
+    cfg = patrol.config
+    starts = [day_start(cfg.start_date, d, cfg.utc_offset_hours) for d in range(days)]
+    patrol_units = [u.id for _, u in sc.units() if u.kind == "patrol"]
+    presence = _presence(index, patrol.schedules, patrol_units, starts, cdays)
+    alone: dict[str, np.ndarray] = {}
+    for _fid, sched in _alone_schedules(patrol, days, seed).items():
+        alone |= _presence(index, sched, patrol_units, starts, cdays)
+    alone = {u: v for u, v in alone.items() if v.any()}
+    inp = PlanInputs(sc, index, placements, presence, alone, route_mix(routers), a)
+    inp.guards = _guard_coverage(coord, index)
+    plans = {k: build_plan(inp, k) for k in ("static", "optimised", "uncoordinated")}
+    attacker = a.attacker()
+    opts: dict[str, Any] = {"dask": dask} if dask else {}
+    if sizes.workers is not None:
+        opts["workers"] = sizes.workers
+    comparison = compare_plans(
+        plans, attacker, n_days=sizes.compare_days, seed=seed,
+        progress=_stage(progress, "simulate"), **opts,
+    )  # fmt: skip
+    timings["simulate"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    wi = what_if(
+        lambda lv: build_plan(inp, "optimised", extra=lv, name=_label(lv)),
+        WHAT_IF_LEVELS, attacker, n_days=sizes.what_if_days, seed=seed,
+        progress=_stage(progress, "what-if"), **opts,
+    )  # fmt: skip
+    timings["what_if"] = time.perf_counter() - t
+    result = PlanResult(
+        scenario=sc, seed=seed, days=days, forecast=fc, game=game, patrol=patrol,
+        placements=placements, convoys=routers, comparison=comparison, what_if=wi,
+        assumptions=a, sizes=sizes, incidents_source=incidents_source or "given records",
+        timings=timings,
+    )  # fmt: skip
+    if out_dir is not None:
+        from corridorguard.pipeline.outputs import write_outputs
+
+        t = time.perf_counter()
+        write_outputs(result, Path(out_dir), progress=_stage(progress, "report"))
+        result.timings["outputs"] = time.perf_counter() - t
+    return result
+
+
+def _label(levels: dict[str, int]) -> str:
+    parts = [f"+{v} {k}" for k, v in sorted(levels.items()) if v]
+    return "optimised" + (" " + ", ".join(parts) if parts else "")
