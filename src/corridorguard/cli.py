@@ -20,6 +20,7 @@ from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import game as _game
 from corridorguard._cli import risk as _risk
 from corridorguard._cli import patrol as _patrol
+from corridorguard._cli import plan as _plan
 from corridorguard._cli import place as _place
 from corridorguard._cli import route as _route
 from corridorguard._cli import incidents as _incidents
@@ -78,6 +79,7 @@ app.add_typer(_route.app, name="route")
 app.add_typer(_incidents.app, name="incidents")
 app.add_typer(_db.app, name="db")
 app.command("demo")(_demo.demo)
+app.command("plan")(_plan.plan)
 app.add_typer(_exercise.app, name="exercise")
 app.add_typer(_game.app, name="game")
 
