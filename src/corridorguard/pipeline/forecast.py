@@ -92,6 +92,20 @@ class Forecast:
         """Site id -> expected incidents relative to the mean (floored)."""
         return _relative(self.site_risk(), floor)
 
+    def consequence_site_risk(
+        self, scenario: Any, *, lethality: float = 0.05, floor: float = 0.1
+    ) -> dict[str, float]:
+        """Site id -> relative risk x consequence (``workers x lethality + criticality``, the
+        simulator's attacker reward): the site weights placement uses, so a large workforce at
+        a moderately risky site is not left out of reach. Road pieces weigh their relative
+        risk per km, so one consequence unit at a site counts like ``site_weight_km`` (10) km
+        of road at average risk."""
+        rel = self.relative_site_risk(floor)
+        return {
+            s.id: rel.get(s.id, 1.0) * (s.workers * lethality + s.criticality)
+            for s in scenario.sites
+        }
+
     def multipliers(self, floor: float = 0.1) -> dict[str, float]:
         """Asset id -> probability / mean probability, floored (the patrol engine's risk)."""
         probs = {s.id: s.probability for s in self.assets.sites}

@@ -69,6 +69,7 @@ class Assumptions:
     checkpoint_stop_fraction: float = 0.1
     qrf_availability: float = 0.8
     qrf_dispatch_delay_min: float = 5.0
+    qrf_minutes: float = 30.0
     camera_delay_min: float = 3.0
     attack_mean_min: float = 30.0
     attack_sigma: float = 0.6
@@ -238,6 +239,11 @@ class Placements:
     drones: dict[str, SensorPlacement] = field(default_factory=dict)
     static_drones: dict[str, SensorPlacement] = field(default_factory=dict)
     qrf: dict[str, QRFCoverage] = field(default_factory=dict)
+    """Unit id -> response times from the unit's current base (static baseline)."""
+    qrf_opt: dict[str, QRFCoverage] = field(default_factory=dict)
+    """Unit id -> response times from the base chosen by p-median placement (optimised plans)."""
+    qrf_bases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Force id -> the placement engine's base choice (``QRFCoverage.place_bases``)."""
 
 
 def reset_highs() -> None:
@@ -311,8 +317,23 @@ def solve_placements(
             pl.static_drones[u.id] = SensorPlacement(
                 scenario, kind="drone", count=1, candidates=[u.base], edge_risk=er, site_risk=sr
             ).solve()
-        for u in _units(f, "qrf"):
+        qrfs = sorted(_units(f, "qrf"), key=lambda u: (-u.speed_kmh, u.id))
+        for u in qrfs:
             pl.qrf[u.id] = QRFCoverage(scenario, bases=[u.base], speed_kmh=u.speed_kmh).solve()
+        if qrfs and len(nodes) >= len(qrfs):
+            choice = QRFCoverage(
+                scenario,
+                bases=[u.base for u in qrfs],
+                minutes=assumptions.qrf_minutes,
+                speed_kmh=qrfs[-1].speed_kmh,
+                edge_risk=er,
+                site_risk=sr,
+            ).place_bases(len(qrfs), objective="p-median", candidates=nodes, time_limit=30.0)
+            pl.qrf_bases[f.id] = choice
+            for u, base in zip(qrfs, choice["bases"], strict=False):
+                pl.qrf_opt[u.id] = QRFCoverage(
+                    scenario, bases=[base], speed_kmh=u.speed_kmh
+                ).solve()
     return pl
 
 
@@ -426,7 +447,7 @@ def build_plan(
                 )
                 deps.append(_sensor(u.id, f.id, "drone", det, 1.0, True))
     deps.extend(_extras(inp, kind, extra or {}))
-    qrf = _qrf_bases(inp, uncoordinated=kind == "uncoordinated")
+    qrf = _qrf_bases(inp, uncoordinated=kind == "uncoordinated", moved=kind != "static")
     handoff = a.handoff_uncoordinated_min if kind == "uncoordinated" else a.handoff_joint_min
     return DefencePlan(
         targets=idx.targets,
@@ -449,15 +470,16 @@ def _sensor(
     return Deployment(unit, det)
 
 
-def _qrf_bases(inp: PlanInputs, *, uncoordinated: bool) -> list[QRFBase]:
+def _qrf_bases(inp: PlanInputs, *, uncoordinated: bool, moved: bool) -> list[QRFBase]:
     out = []
+    src = inp.placements.qrf_opt if moved else inp.placements.qrf
     for f, u in inp.scenario.units():
-        if u.kind != "qrf" or u.id not in inp.placements.qrf:
+        if u.kind != "qrf" or u.id not in src:
             continue
         allowed = None
         if uncoordinated:
             allowed = {t.id for t in inp.index.targets.targets if t.force == f.id}
-        travel = travel_minutes(inp.index, inp.placements.qrf[u.id], inp.routes, allowed=allowed)
+        travel = travel_minutes(inp.index, src[u.id], inp.routes, allowed=allowed)
         out.append(
             QRFBase(
                 name=u.id,
@@ -544,13 +566,10 @@ def _extra_qrf(inp: PlanInputs, m: int) -> list[QRFBase]:
     qrf_units = [(f, u) for f, u in sc.units() if u.kind == "qrf"]
     speed = max((u.speed_kmh for _, u in qrf_units), default=60.0)
     cands = sorted({s.node for s in sc.sites if s.node} | {u.base for _, u in sc.units()})
-    cands = [c for c in cands if c not in {u.base for _, u in qrf_units}]
+    used = {q.bases[0] for q in inp.placements.qrf_opt.values()}
+    cands = [c for c in cands if c not in used]
     weight = np.maximum(idx.targets.harm, 1e-3)
-    current = [
-        travel_minutes(idx, inp.placements.qrf[u.id], inp.routes)
-        for _, u in qrf_units
-        if u.id in inp.placements.qrf
-    ]
+    current = [travel_minutes(idx, q, inp.routes) for q in inp.placements.qrf_opt.values()]
     best = np.min(current, axis=0) if current else np.full(idx.n, np.inf)
     out: list[QRFBase] = []
     reset_highs()

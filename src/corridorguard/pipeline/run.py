@@ -271,7 +271,7 @@ def run_plan(
     t = time.perf_counter()
     _stage(progress, "placement")(0, 2)
     placements = solve_placements(
-        sc, edge_risk=fc.relative_edge_risk(), site_risk=fc.relative_site_risk(), assumptions=a
+        sc, edge_risk=fc.relative_edge_risk(), site_risk=fc.consequence_site_risk(sc), assumptions=a
     )
     _stage(progress, "placement")(1, 2)
     routers = convoy_routes(sc, fc.relative_edge_risk(), days=days, seed=seed)
