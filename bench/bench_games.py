@@ -12,6 +12,7 @@ script prints markdown tables for ``docs/benchmarks.md``.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -193,12 +194,14 @@ def qr() -> None:
 
 def main() -> None:
     print("# corridorguard.games benchmark")
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}")
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cores")
+    print(f"load average at start: {os.getloadavg()[0]:.1f}")
     grid_a()
     grid_b()
     eraser_bayes()
     sampling()
     qr()
+    print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ def test_solve_json_equals_python_to_dict(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out == solve(load_game(path)).to_dict()
+    assert out == solve(path).to_dict() == solve(e4()).to_dict()
     assert set(out) == {
         "coverage",
         "defender_utility",
@@ -257,3 +258,21 @@ def test_cli_coordinate_and_frontier(tmp_path: Path) -> None:
     e4_path = write(tmp_path, e4(), "plain.json")
     res = runner.invoke(corridorguard.cli.app, ["game", "frontier", str(e4_path)])
     assert res.exit_code == 2 and "burden" in res.output
+
+
+def test_real_process_json_is_clean_of_solver_banners(tmp_path: Path) -> None:
+    """HiGHS prints a banner on file descriptor 1 the first time; ``--json`` must stay JSON."""
+    import os
+    import subprocess
+    import sys
+
+    path = write(tmp_path, e4())
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "corridorguard", "game", "solve", str(path), "--solver", "eraser",
+         "--json"],
+        capture_output=True, text=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["solver"] == "eraser"

@@ -14,12 +14,7 @@ Solvers are objects (construct, ``solve()`` returns self, results in attributes 
 """
 
 from corridorguard.games.api import SOLVERS, choose_solver, make_solver, solve
-from corridorguard.games.bounded import (
-    IntervalSolver,
-    MonotonicMaximin,
-    QuantalResponse,
-    qr_defender_utility,
-)
+from corridorguard.games.bounded import IntervalSolver, QuantalResponse, qr_defender_utility
 from corridorguard.games.coordination import (
     CoordinationResult,
     FrontierPoint,
@@ -33,6 +28,7 @@ from corridorguard.games.hetero import (
     bvn_decompose,
 )
 from corridorguard.games.io import dump_game, load_game
+from corridorguard.games.maximin import MonotonicMaximin, monotone_worst_case
 from corridorguard.games.milp import Eraser, MultipleLP
 from corridorguard.games.model import AttackerType, Burden, Game, PayoffArrays, ResourceType, Target
 from corridorguard.games.normal_form import NormalFormStackelberg, to_normal_form
@@ -75,6 +71,7 @@ __all__ = [
     "game_from_scenario",
     "load_game",
     "make_solver",
+    "monotone_worst_case",
     "qr_defender_utility",
     "sample_plans",
     "site_value",

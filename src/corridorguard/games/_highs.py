@@ -116,6 +116,7 @@ def solve_lp(
     start: NDArray[np.float64] | None = None,
     raise_on_fail: bool = True,
     solver_name: str = "HiGHS",
+    options: dict[str, bool | float | int | str] | None = None,
 ) -> LPResult:
     """Solve with HiGHS; raise :class:`SolverError` unless optimal (when ``raise_on_fail``)."""
     model = _to_highs(lp)
@@ -130,6 +131,8 @@ def solve_lp(
         # sub-MIPs cost more than they save
         for key, value in _MIP_OPTIONS.items():
             h.setOptionValue(key, value)
+    for key, extra in (options or {}).items():
+        h.setOptionValue(key, extra)
     h.passModel(model)
     if start is not None:
         sol = highspy.HighsSolution()

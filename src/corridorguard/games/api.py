@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from corridorguard.errors import ConfigError
-from corridorguard.games.bounded import IntervalSolver, MonotonicMaximin, QuantalResponse
+from corridorguard.games.bounded import IntervalSolver, QuantalResponse
 from corridorguard.games.hetero import HeterogeneousSolver
+from corridorguard.games.io import load_game
+from corridorguard.games.maximin import MonotonicMaximin
 from corridorguard.games.milp import Eraser, MultipleLP
 from corridorguard.games.model import Game
 from corridorguard.games.origami import Origami
@@ -50,11 +54,18 @@ def make_solver(game: Game, solver: str = "auto", **options: Any) -> Any:
     return SOLVERS[name](game, **options)
 
 
-def solve(game: Game, solver: SolverName | str = "auto", **options: Any) -> GameSolution:
-    """Solve ``game`` and return its :class:`GameSolution` (``.to_dict()`` = CLI JSON).
+def solve(
+    game: Game | Mapping[str, Any] | str | Path,
+    solver: SolverName | str = "auto",
+    **options: Any,
+) -> GameSolution:
+    """Solve ``game`` (a :class:`Game`, or a dict/path for :func:`load_game`) and return its
+    :class:`GameSolution` (``.to_dict()`` = the CLI's JSON).
 
     Raises :class:`~corridorguard.errors.SolverError` when the chosen solver cannot handle the
     game or finds no proven optimum.
     """
+    if not isinstance(game, Game):
+        game = load_game(game)
     sol: GameSolution = make_solver(game, solver, **options).solve().solution_
     return sol

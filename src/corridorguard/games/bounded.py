@@ -1,4 +1,4 @@
-"""Boundedly rational and uncertain attackers: QR/SUQR, monotonic maximin, interval payoffs."""
+"""Boundedly rational and uncertain attackers: QR/SUQR and interval payoffs."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from corridorguard.games.model import Game
 from corridorguard.games.origami import origami_coverage
 from corridorguard.games.result import GameSolution, TypeResponse, burden_of
 
-__all__ = ["IntervalSolver", "MonotonicMaximin", "QuantalResponse", "qr_defender_utility"]
+__all__ = ["IntervalSolver", "QuantalResponse", "qr_defender_utility"]
 
 FloatArray = NDArray[np.float64]
 
@@ -240,98 +240,6 @@ def _inner(
         if hi - lo <= 1e-13 * hi:
             break
     return _best_c(log_theta, beta, a, delta, hi)
-
-
-class MonotonicMaximin:
-    r"""Monotonic maximin (Jiang, Nguyen, Tambe & Procaccia 2013): robust against *every*
-    attacker whose attack probabilities are monotone in his expected utility (all regular
-    quantal responses, any SUQR weights, best response).
-
-    Formulation
-    -----------
-    Against a monotone attacker the worst case is a uniform attack on the :math:`k` targets
-    with the highest attacker utility, for some :math:`k`. With a permutation
-    :math:`z_{ti} \in \{0,1\}` (target :math:`t` at rank :math:`i`), rank values
-    :math:`s_1 \ge \dots \ge s_n` tied to :math:`U_a(t,c)` and :math:`w_i \le U_d(t,c)` by
-    big-M rows, the MILP maximises :math:`v` s.t. :math:`v \le \frac{1}{k}\sum_{i \le k} w_i`
-    for every :math:`k`, :math:`c \in \mathcal{C}`. Attackers must give tied targets equal
-    probability (as in the paper), so orders within ties are the defender's. ``n^2`` binaries:
-    meant for tens of targets; a time-out raises :class:`SolverError`.
-
-    Attributes
-    ----------
-    coverage_, type_coverage_ : ndarray
-    worst_case_utility_ : float
-        The defender's utility against the worst monotone attacker (= ``defender_utility_``).
-    attacker_utility_ : float
-        At the best-responding attacker's target.
-    status_ : str
-    solution_ : GameSolution
-
-    References
-    ----------
-    A. X. Jiang, T. H. Nguyen, M. Tambe, A. D. Procaccia. "Monotonic maximin: a robust
-    Stackelberg solution against boundedly rational followers." GameSec 2013.
-    """
-
-    name = "maximin"
-
-    def __init__(self, game: Game, *, time_limit: float | None = 120.0) -> None:
-        self.game = game
-        self.time_limit = time_limit
-
-    def solve(self) -> MonotonicMaximin:
-        g = self.game
-        if g.is_bayesian:
-            raise SolverError("maximin takes one attacker type", status="unsupported")
-        n, p = g.n_targets, g.payoffs
-        mb = ModelBuilder()
-        blk = add_coverage(mb, g)
-        z: NDArray[np.int64] = mb.cols(n * n, 0.0, 1.0, integer=True).reshape(n, n)
-        w = mb.cols(n, float(p.pd.min()), float(p.rd.max()))
-        s = mb.cols(n, float(p.pa.min()), float(p.ra.max()))
-        v = int(mb.cols(1, float(p.pd.min()), float(p.rd.max()))[0])
-        ones = np.ones(n)
-        for axis in (0, 1):  # permutation
-            zz = z if axis == 0 else z.T
-            mb.rows(n, np.repeat(np.arange(n), n), zz.ravel(), np.ones(n * n), 1.0, 1.0)
-        mb.rows(n - 1, np.r_[np.arange(n - 1), np.arange(n - 1)], np.r_[s[:-1], s[1:]],
-                np.r_[ones[:-1], -ones[1:]], 0.0, INF)  # fmt: skip
-        delta, d = p.rd - p.pd, p.ra - p.pa
-        md = float(p.rd.max()) - p.pd
-        ma = float(p.ra.max() - p.pa.min())
-        t_idx = np.repeat(np.arange(n), n)
-        i_idx = np.tile(np.arange(n), n)
-        loc = np.arange(n * n)
-        cols3 = [w[i_idx], blk.c[t_idx], z.ravel()]
-        # w_i - delta_t c_t + Md z_ti <= Pd_t + Md
-        mb.rows(n * n, np.r_[loc, loc, loc], np.concatenate(cols3),
-                np.r_[np.ones(n * n), -delta[t_idx], md[t_idx]], -INF,
-                p.pd[t_idx] + md[t_idx])  # fmt: skip
-        # |s_i - U_a(t,c)| <= Ma (1 - z_ti),  U_a = Ra - D c
-        cs = [s[i_idx], blk.c[t_idx], z.ravel()]
-        mb.rows(n * n, np.r_[loc, loc, loc], np.concatenate(cs),
-                np.r_[np.ones(n * n), d[t_idx], np.full(n * n, ma)], -INF,
-                p.ra[t_idx] + ma)  # fmt: skip
-        mb.rows(n * n, np.r_[loc, loc, loc], np.concatenate(cs),
-                np.r_[np.ones(n * n), d[t_idx], np.full(n * n, -ma)], p.ra[t_idx] - ma,
-                INF)  # fmt: skip
-        # k v - sum_{i<=k} w_i <= 0
-        rr = np.concatenate([np.arange(n)] + [np.arange(i, n) for i in range(n)])
-        cc = np.concatenate([np.full(n, v)] + [np.full(n - i, w[i]) for i in range(n)])
-        vv = np.concatenate([np.arange(1, n + 1, dtype=float), -np.ones(n * (n + 1) // 2)])
-        mb.rows(n, rr, cc, vv, -INF, 0.0)
-        res = solve_lp(mb.build({v: 1.0}), time_limit=self.time_limit, solver_name="maximin")
-        c = np.clip(res.x[blk.c], 0.0, 1.0)
-        self.coverage_ = c
-        self.worst_case_utility_ = float(res.x[v])
-        self.type_coverage_ = blk.type_coverage(g, res.x)
-        self.status_ = "optimal"
-        sol = GameSolution.from_coverage(g, c, self.name, type_coverage=self.type_coverage_)
-        self.defender_utility_ = self.worst_case_utility_
-        self.attacker_utility_ = sol.attacker_utility
-        self.solution_ = replace(sol, defender_utility=self.worst_case_utility_)
-        return self
 
 
 class IntervalSolver:

@@ -99,7 +99,7 @@ def _integral_flow(
     vals = np.concatenate([np.ones(len(edges)), -np.ones(len(edges))])
     keep = rows >= 0
     mb.rows(inner.size, rows[keep], cols[keep], vals[keep], 0.0, 0.0)
-    res = solve_lp(mb.build(), solver_name="BvN decomposition")
+    res = solve_lp(mb.build(), solver_name="BvN decomposition", options={"solver": "simplex"})
     g = np.round(res.x)
     if np.abs(g - res.x).max() > 1e-6:
         raise SolverError("BvN decomposition: non-integral vertex", status="numerical")

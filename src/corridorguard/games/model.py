@@ -418,6 +418,8 @@ def _check_payoffs(p: PayoffArrays, n: int, where: str) -> None:
     ):
         if arr.shape != (n,):
             raise ValidationError(f"expected {n} values, got shape {arr.shape}", field=where)
+        if arr.min() >= -MAX_PAYOFF and arr.max() <= MAX_PAYOFF:  # fast path (NaN fails)
+            continue
         finite = np.isfinite(arr)
         if not finite.all():
             i = int(np.argmin(finite))

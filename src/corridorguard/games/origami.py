@@ -121,14 +121,16 @@ class Origami:
         ud = p.rd - p.pd
         ud *= cov
         ud += p.pd
-        t = int(np.argmax(np.where(tied, ud, -np.inf)))
+        ud[~tied] = -np.inf
+        t = int(np.argmax(ud))
+        ud_t = float(p.pd[t] + (p.rd[t] - p.pd[t]) * cov[t])
         ua = float(p.ra[t] - (p.ra[t] - p.pa[t]) * cov[t])
         if self.fill_leftover:
             cov = _fill(cov, tied, p.pd, float(g.resources))
         self.coverage_ = cov
         self.attacker_level_ = level
         self.attacked_ = t
-        self.defender_utility_ = float(ud[t])
+        self.defender_utility_ = ud_t
         self.attacker_utility_ = ua
         self.status_ = "optimal"
         self.solution_ = GameSolution(
