@@ -285,3 +285,36 @@ def test_cli_backtest_with_region_and_scenario_covariates(
     # ~12.4 km x 14.4 km at 0.5 km cells
     assert 650 <= doc["n_cells"] <= 760
     assert doc["best_model"]["name"] == "etas_cov"
+
+
+def test_cli_forecast_on_the_corridor_region(shared_data: Path, tmp_path: Path) -> None:
+    csv = shared_data / "real" / "chicago_southside_2016_sample.csv"
+    sc_file = tmp_path / "sc.json"
+    sc_file.write_text(_scenario(-87.66, 41.76).model_dump_json(), encoding="utf-8")
+    base = [
+        "risk",
+        "forecast",
+        "--events",
+        str(csv),
+        "--format",
+        "csv",
+        "--mapping",
+        MAPPING,
+        "--cell-km",
+        "0.5",
+        "--model",
+        "count",
+        "--out",
+        str(tmp_path / "o"),
+        "--json",
+    ]
+    r = CliRunner().invoke(app, [*base, "--scenario", str(sc_file), "--corridor-km", "1"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    # a 2 km wide band along ~16.6 km of road plus a 1 km disc per site, at 0.25 km² cells
+    assert 120 <= doc["n_cells"] <= 190
+    risk = json.loads((tmp_path / "o" / "asset_risk.json").read_text())
+    # the 2 km road band is about half inside the 1 km corridor region
+    assert 0.35 < risk["edges"][0]["coverage"] < 0.65
+    r = CliRunner().invoke(app, [*base, "--corridor-km", "1"])
+    assert r.exit_code == 2 and "needs --scenario" in r.output

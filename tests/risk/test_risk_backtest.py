@@ -214,3 +214,14 @@ def test_failed_fits_are_counted_and_scored_as_uniform() -> None:
     # one event before day 1 is too few for ETAS: that origin falls back to uniform
     assert res.scores["etas"].n_failed >= 1
     assert res.to_json()["models"]["etas"]["n_failed"] == res.scores["etas"].n_failed
+
+
+def test_select_model_builds_its_own_grid_from_cell_size() -> None:
+    g = _grid()
+    ev = _synthetic(g, seed=5, days=120)
+    sel = select_model(
+        ev, cell_m=200.0, models=["uniform", "count"], n_origins=3, n_tune_origins=1, n_boot=20
+    )
+    assert sel.model.grid.cell == 200.0
+    assert sel.backtest.best_model == sel.name
+    assert sel.model.points_ is not None and len(sel.model.points_.t) == len(ev)

@@ -8,10 +8,19 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corridorguard.errors import ValidationError
 from corridorguard.incidents import Incident
-from corridorguard.risk import Events, Grid, PrecisionPolicy, apply_precision, events_from_records
+from corridorguard.risk import (
+    Events,
+    Grid,
+    PrecisionPolicy,
+    apply_precision,
+    events_from_records,
+    laea_crs,
+)
 from corridorguard.risk.events import DAY, to_seconds
 from corridorguard.scenario.model import Edge, Node, Scenario, Site
 
@@ -131,3 +140,22 @@ def test_grid_around_scenario_corridor() -> None:
     assert 100 <= g.n_active <= 160
     with pytest.raises(ValidationError):
         Grid.around_events(_events(), cell_m=-1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(50.0, 5000.0),
+    st.lists(st.tuples(st.floats(0.0, 0.999), st.floats(0.0, 0.999)), min_size=1, max_size=30),
+)
+def test_locate_finds_the_cell_whose_centre_is_nearest(
+    cell: float, fracs: list[tuple[float, float]]
+) -> None:
+    g = Grid(laea_crs(70.0, 30.0), -3.0 * cell, 7.0 * cell, cell, 9, 6, np.ones((6, 9), bool))
+    f = np.array(fracs)
+    x = g.x0 + f[:, 0] * g.nx * cell
+    y = g.y0 + f[:, 1] * g.ny * cell
+    pos = g.locate(x, y)
+    cx, cy = g.centres()
+    assert np.all(pos >= 0)
+    assert np.all(np.abs(cx[pos] - x) <= cell / 2 + 1e-6)
+    assert np.all(np.abs(cy[pos] - y) <= cell / 2 + 1e-6)

@@ -64,6 +64,12 @@ SCENARIO = typer.Option(
     "name): adds ETAS with road/site covariates (backtest) or asset risk.",
 )
 SEED = typer.Option(0, "--seed", help="Bootstrap seed (recorded in the output).")
+CORRIDOR_KM = typer.Option(
+    None,
+    "--corridor-km",
+    help="Region = cells within this distance of the scenario's roads "
+    "and sites (needs --scenario; instead of --region).",
+)
 
 
 def _load_events(
@@ -120,6 +126,21 @@ def _region(region: Path | None, cell_km: float) -> Grid | None:
         raise ValidationError(f"not JSON: {exc}", file=str(region)) from exc
 
 
+def _grid_option(
+    region: Path | None, cell_km: float, scenario: Scenario | None, corridor_km: float | None
+) -> Grid | None:
+    """The region from --region or --corridor-km, or None for the default (near the events)."""
+    if corridor_km is None:
+        return _region(region, cell_km)
+    if scenario is None:
+        raise ConfigError("--corridor-km needs --scenario", field="corridor_km")
+    if region is not None:
+        raise ConfigError("give --region or --corridor-km, not both", field="corridor_km")
+    if corridor_km <= 0:
+        raise ConfigError("must be positive", field="corridor_km")
+    return Grid.around_scenario(scenario, cell_m=cell_km * 1000, buffer_m=corridor_km * 1000)
+
+
 def _models(names: str | None) -> list[str]:
     if not names:
         return list(DEFAULT_MODELS)
@@ -150,6 +171,7 @@ def backtest_cmd(
     tune_origins: int = typer.Option(4, "--tune-origins", help="Origins in the tuning block."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap replicates."),
     scenario: str | None = SCENARIO,
+    corridor_km: float | None = CORRIDOR_KM,
     seed: int = SEED,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -158,8 +180,9 @@ def backtest_cmd(
         raise ConfigError("must be positive", field="cell_km")
     ev = _load_events(events_file, fmt, mapping, skip_bad, precision, precision_factor)
     names: list[str | RiskModel] = list(_models(models))
-    grid = _region(region, cell_km)
-    if scenario is not None:
+    sc = _load_scenario(scenario) if scenario is not None else None
+    grid = _grid_option(region, cell_km, sc, corridor_km)
+    if sc is not None:
         if grid is None:
             origins = rolling_origins(start, end, step_days * DAY, horizon_days * DAY)
             tune = tuning_origins(
@@ -171,7 +194,7 @@ def backtest_cmd(
                 cell_m=cell_km * 1000,
                 buffer_m=None if buffer_km is None else buffer_km * 1000,
             )
-        cov = scenario_covariates(_load_scenario(scenario), grid)
+        cov = scenario_covariates(sc, grid)
         etas_cov = ETASModel(grid, background="kde+covariates", covariates=cov)
         etas_cov.name = "etas_cov"
         names.append(etas_cov)
@@ -246,6 +269,7 @@ def forecast_cmd(
     precision: str = PRECISION,
     precision_factor: float = FACTOR,
     scenario: str | None = SCENARIO,
+    corridor_km: float | None = CORRIDOR_KM,
     site_radius_km: float = typer.Option(5.0, "--site-radius-km", help="Zone round each site."),
     edge_buffer_km: float = typer.Option(2.0, "--edge-buffer-km", help="Band round each road."),
     seed: int = SEED,
@@ -256,13 +280,14 @@ def forecast_cmd(
     if cell_km <= 0:
         raise ConfigError("must be positive", field="cell_km")
     ev = _load_events(events_file, fmt, mapping, skip_bad, precision, precision_factor)
-    grid = _region(region, cell_km) or Grid.around_events(
-        ev, cell_m=cell_km * 1000, buffer_m=None if buffer_km is None else buffer_km * 1000
-    )
     t_start = to_seconds(start) if start else float(np.ceil(ev.t[-1] / DAY + 1e-9) * DAY)
     train = ev.before(t_start)
     if len(train) < 2:
         raise ValidationError("fewer than two events before the forecast start", field="start")
+    sc = _load_scenario(scenario) if scenario is not None else None
+    grid = _grid_option(region, cell_km, sc, corridor_km) or Grid.around_events(
+        train, cell_m=cell_km * 1000, buffer_m=None if buffer_km is None else buffer_km * 1000
+    )
     info: dict[str, Any] = {}
     with progress_bar("forecast") as update:
         if model == "auto":
@@ -289,9 +314,9 @@ def forecast_cmd(
         "expected_total": float(lam.sum()),
         **info,
     }
-    if scenario is not None:
+    if sc is not None:
         risk = asset_risk(
-            _load_scenario(scenario),
+            sc,
             grid,
             lam,
             site_radius_m=site_radius_km * 1000,

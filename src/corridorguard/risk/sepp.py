@@ -170,12 +170,9 @@ class ETASModel(RiskModel):
             lam = bg + np.bincount(chi, weights=trig, minlength=n)
             pk = w[chi] * trig / lam[chi]
             pb = w * bg / lam
-            S = pk.sum()
-            new_theta = min(S / np.sum(w * (1.0 - np.exp(-omega * (T - td)))), 0.99)
-            new_omega = S / max(float(np.sum(pk * dt)), 1e-12) if S > 0 else omega
-            new_omega = max(new_omega, 3.0 / pairs.lag)
-            new_sigma = np.sqrt(np.sum(pk * d2) / (2 * S)) if S > 0 else sigma
-            new_sigma = float(np.clip(new_sigma, smin, max(pairs.reach / 3.0, smin)))
+            new_theta, new_omega, new_sigma = _trigger_m_step(
+                pk, dt, d2, w * (1.0 - np.exp(-omega * (T - td))), omega, sigma, smin, pairs
+            )
             new_mu = pb.sum() / T
             kde = g.to_active(smooth(g, p.x, p.y, pb, kernel="gaussian", bandwidth=hb)) + 1e-12
             m_c = np.bincount(cell, weights=pb, minlength=g.n_active).astype(np.float64)
@@ -266,6 +263,29 @@ class ETASModel(RiskModel):
         base = mu * hd + h0 * eo
         extra = mu * th / (1.0 - th) * (hd - ek) + h0 * (ek - eo)
         return float((base + extra) / base) if base > 0 else 1.0
+
+
+def _trigger_m_step(
+    pk: FloatArray,
+    dt: FloatArray,
+    d2: FloatArray,
+    exposure: FloatArray,
+    omega: float,
+    sigma: float,
+    smin: float,
+    pairs: _PairSet,
+) -> tuple[float, float, float]:
+    """Closed-form M-step of the trigger: theta = expected offspring / edge-corrected exposure,
+    1/omega = mean parent-child delay, sigma² = mean squared distance / 2 (all weighted by the
+    E-step probabilities ``pk``), clipped to the candidate box."""
+    S = float(pk.sum())
+    theta = min(S / float(exposure.sum()), 0.99)
+    if S > 0:
+        omega = S / max(float(np.sum(pk * dt)), 1e-12)
+        sigma = float(np.sqrt(np.sum(pk * d2) / (2 * S)))
+    omega = max(omega, 3.0 / pairs.lag)
+    sigma = float(np.clip(sigma, smin, max(pairs.reach / 3.0, smin)))
+    return theta, omega, sigma
 
 
 class _PairSet:
