@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Self
 
@@ -65,31 +66,54 @@ class RouteRules:
         return cls(away, max(0, rest))
 
 
+_TABLES: weakref.WeakKeyDictionary[PatrolLayer, tuple[list[int], ...]] = weakref.WeakKeyDictionary()
+
+
+def _table(layer: PatrolLayer) -> tuple[list[int], ...]:
+    """Per arc, as Python lists in time order: arc, tail, head, duration, and flags (wait at the
+    base, leaves the base, returns to the base). Cached per layer: the DP runs on it many times."""
+    if layer in _TABLES:
+        return _TABLES[layer]
+    order = np.argsort(layer.state_t[layer.arc_tail], kind="stable")
+    tail_node = layer.state_node[layer.arc_tail]
+    head_node = layer.state_node[layer.arc_head]
+    wait = layer.arc_edge == WAIT
+    at_base = tail_node == layer.base
+    table = (
+        order.tolist(),
+        layer.arc_tail[order].tolist(),
+        layer.arc_head[order].tolist(),
+        layer.arc_dur[order].tolist(),
+        (wait & at_base)[order].tolist(),
+        (~wait & at_base)[order].tolist(),
+        (~wait & (head_node == layer.base))[order].tolist(),
+    )
+    _TABLES[layer] = table
+    return table
+
+
 def _step(
-    layer: PatrolLayer, arc: int, a: int, r: int, rules: RouteRules
+    a: int, r: int, dur: int, wait_base: int, leave: int, ret: int, rules: RouteRules
 ) -> tuple[int, int] | None:
-    """Label after taking ``arc`` from label (away ``a``, rested ``r``); ``None`` if forbidden."""
-    tail_node = int(layer.state_node[layer.arc_tail[arc]])
-    head_node = int(layer.state_node[layer.arc_head[arc]])
-    dur = int(layer.arc_dur[arc])
-    at_base = tail_node == layer.base and a == 0
-    if int(layer.arc_edge[arc]) == WAIT and at_base:
+    """Label after an arc from label (away ``a``, rested ``r``); ``None`` if forbidden."""
+    if wait_base:
         return 0, min(rules.min_rest_slots, r + 1)
-    if at_base and r < rules.min_rest_slots:
+    if leave and r < rules.min_rest_slots:
         return None
     a2 = a + dur
     if rules.max_away_slots is not None and a2 > rules.max_away_slots:
         return None
-    if head_node == layer.base and int(layer.arc_edge[arc]) != WAIT:
-        return 0, 0
-    return a2, r
+    return (0, 0) if ret else (a2, r)
 
 
 def route_obeys(layer: PatrolLayer, path: IntArray, rules: RouteRules) -> bool:
     """True when the route (arc indices in time order) keeps the rules."""
+    order, _, _, dur, wb, lv, rt = _table(layer)
+    pos = {arc: i for i, arc in enumerate(order)}
     a, r = 0, rules.min_rest_slots
     for arc in path:
-        nxt = _step(layer, int(arc), a, r, rules)
+        i = pos[int(arc)]
+        nxt = _step(a, r, dur[i], wb[i], lv[i], rt[i], rules)
         if nxt is None:
             return False
         a, r = nxt
@@ -98,45 +122,46 @@ def route_obeys(layer: PatrolLayer, path: IntArray, rules: RouteRules) -> bool:
 
 def usable_arcs(layer: PatrolLayer, rules: RouteRules) -> NDArray[np.bool_]:
     """Arcs on at least one rule-abiding route (forward and backward label reachability)."""
-    order = np.argsort(layer.state_t[layer.arc_tail], kind="stable")
+    order, tails, heads, dur, wb, lv, rt = _table(layer)
     fwd: list[set[tuple[int, int]]] = [set() for _ in range(layer.n_states)]
     fwd[layer.source].add((0, rules.min_rest_slots))
     steps: list[tuple[int, tuple[int, int], tuple[int, int]]] = []
-    for arc in order:
-        tail, head = int(layer.arc_tail[arc]), int(layer.arc_head[arc])
-        for key in fwd[tail]:
-            nxt = _step(layer, int(arc), key[0], key[1], rules)
+    for i in range(len(order)):
+        for key in fwd[tails[i]]:
+            nxt = _step(key[0], key[1], dur[i], wb[i], lv[i], rt[i], rules)
             if nxt is not None:
-                fwd[head].add(nxt)
-                steps.append((int(arc), key, nxt))
+                fwd[heads[i]].add(nxt)
+                steps.append((i, key, nxt))
     good: set[tuple[int, tuple[int, int]]] = {(layer.sink, k) for k in fwd[layer.sink]}
     usable = np.zeros(layer.n_arcs, dtype=bool)
-    for arc, key, nxt in reversed(steps):  # heads are later in time than tails
-        if (int(layer.arc_head[arc]), nxt) in good:
-            usable[arc] = True
-            good.add((int(layer.arc_tail[arc]), key))
+    for i, key, nxt in reversed(steps):  # heads are later in time than tails
+        if (heads[i], nxt) in good:
+            usable[order[i]] = True
+            good.add((tails[i], key))
     return usable
 
 
 def best_route(layer: PatrolLayer, weight: FArray, rules: RouteRules) -> tuple[float, IntArray]:
     """Highest-weight rule-abiding route from source to sink (label-setting DP on the DAG)."""
-    order = np.argsort(layer.state_t[layer.arc_tail], kind="stable")
+    order, tails, heads, dur, wb, lv, rt = _table(layer)
+    wts = weight[order].tolist()
     labels: list[dict[tuple[int, int], tuple[float, int, tuple[int, int]]]] = [
         {} for _ in range(layer.n_states)
     ]
     labels[layer.source][(0, rules.min_rest_slots)] = (0.0, -1, (0, 0))
-    for arc in order:
-        tail, head = int(layer.arc_tail[arc]), int(layer.arc_head[arc])
-        if not labels[tail]:
+    for i in range(len(order)):
+        src = labels[tails[i]]
+        if not src:
             continue
-        w = float(weight[arc])
-        dest = labels[head]
-        for key, (val, _, _) in labels[tail].items():
-            nxt = _step(layer, int(arc), key[0], key[1], rules)
+        w = wts[i]
+        dest = labels[heads[i]]
+        for key, (val, _, _) in src.items():
+            nxt = _step(key[0], key[1], dur[i], wb[i], lv[i], rt[i], rules)
             if nxt is None:
                 continue
-            if nxt not in dest or dest[nxt][0] < val + w:
-                dest[nxt] = (val + w, int(arc), key)
+            old = dest.get(nxt)
+            if old is None or old[0] < val + w:
+                dest[nxt] = (val + w, i, key)
     sink = labels[layer.sink]
     if not sink:
         return -math.inf, np.zeros(0, dtype=np.int64)
@@ -145,11 +170,11 @@ def best_route(layer: PatrolLayer, weight: FArray, rules: RouteRules) -> tuple[f
     path: list[int] = []
     state = layer.sink
     while True:
-        _, arc, prev = labels[state][key]
-        if arc < 0:
+        _, i, prev = labels[state][key]
+        if i < 0:
             break
-        path.append(arc)
-        state, key = int(layer.arc_tail[arc]), prev
+        path.append(order[i])
+        state, key = tails[i], prev
     return best, np.asarray(path[::-1], dtype=np.int64)
 
 
@@ -238,6 +263,8 @@ class ColumnGenerationSolver(PathEnumerationSolver):
                 w = np.asarray(covers[l_i] @ target_dual).ravel()
                 if hand.size:
                     w = w + self._handoff_weights(ly, hand)
+                if pi[l_i] <= self.tol and not np.any(w > 0):
+                    continue  # weights are >= 0: no route can have a positive reduced profit
                 val, route = best_route(ly, w, self.rules)
                 if val + pi[l_i] > self.tol and route.size:
                     paths[l_i].append(route)
