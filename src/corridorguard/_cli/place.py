@@ -106,6 +106,9 @@ def sensors(
         None, "--range-m", help="Camera range along the road / drone orbit radius (m)."
     ),
     existing: str = typer.Option("", "--existing", help="Comma-separated nodes already fitted."),
+    candidates: str = typer.Option(
+        "", "--candidates", help="Comma-separated nodes allowed (launch sites); default all."
+    ),
     risk: Path | None = RISK,
     method: str = METHOD,
     time_limit: float = TIME_LIMIT,
@@ -126,6 +129,7 @@ def sensors(
         count=count,
         range_m=range_m,
         existing=[x for x in existing.split(",") if x],
+        candidates=[x for x in candidates.split(",") if x] or None,
         edge_risk=er,
         site_risk=sr,
         method=cast(Any, method),
