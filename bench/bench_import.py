@@ -44,6 +44,17 @@ GED = ROOT.parent / "shared" / "data" / "real" / "ucdp" / "ged_syria.csv"
 TYPES = {"1": "state-based", "2": "non-state", "3": "one-sided"}
 
 
+Elapsed = tuple[float, float]  # (wall seconds, CPU seconds of this process)
+
+
+def _now() -> Elapsed:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(t0: Elapsed) -> Elapsed:
+    return time.perf_counter() - t0[0], time.process_time() - t0[1]
+
+
 def _fresh(tmp: Path, name: str) -> Path:
     path = tmp / name
     for suffix in ("", "-wal", "-shm"):
@@ -75,19 +86,19 @@ def _connect(path: Path, schema: list[str], *, autocommit: bool = True) -> sqlit
     return conn
 
 
-def run_ours(tmp: Path) -> tuple[int, float]:
+def run_ours(tmp: Path) -> tuple[int, Elapsed]:
     path = _fresh(tmp, "ours.sqlite3")
     with open_store(f"sqlite:///{path}") as store:  # schema created before the clock starts
-        t0 = time.perf_counter()
+        t0 = _now()
         result = read_incidents(GED, "ucdp")
         added = store.incidents.add_many(result.records, validate=False)
-        return added.imported, time.perf_counter() - t0
+        return added.imported, _since(t0)
 
 
-def run_stdlib(tmp: Path, schema: list[str]) -> tuple[int, float]:
+def run_stdlib(tmp: Path, schema: list[str]) -> tuple[int, Elapsed]:
     path = _fresh(tmp, "stdlib.sqlite3")
     conn = _connect(path, schema)
-    t0 = time.perf_counter()
+    t0 = _now()
     cols = (
         "source, source_id, time, time_end, time_precision, lon, lat, location_precision, type,"
         " fatalities_best, fatalities_low, fatalities_high, description, place, country, admin1"
@@ -127,17 +138,17 @@ def run_stdlib(tmp: Path, schema: list[str]) -> tuple[int, float]:
     conn.execute("BEGIN IMMEDIATE")
     n = conn.executemany(sql, rows).rowcount
     conn.execute("COMMIT")
-    elapsed = time.perf_counter() - t0
+    elapsed = _since(t0)
     conn.close()
     return n, elapsed
 
 
-def run_pandas(tmp: Path, schema: list[str]) -> tuple[int, float]:
+def run_pandas(tmp: Path, schema: list[str]) -> tuple[int, Elapsed]:
     import pandas as pd
 
     path = _fresh(tmp, "pandas.sqlite3")
     conn = _connect(path, schema, autocommit=False)
-    t0 = time.perf_counter()
+    t0 = _now()
     df = pd.read_csv(
         GED,
         usecols=[
@@ -179,12 +190,12 @@ def run_pandas(tmp: Path, schema: list[str]) -> tuple[int, float]:
         }
     )
     n = out.to_sql("incidents", conn, if_exists="append", index=False)
-    elapsed = time.perf_counter() - t0
+    elapsed = _since(t0)
     conn.close()
     return int(n or 0), elapsed
 
 
-def run_ours_pg(url: str) -> tuple[int, float]:
+def run_ours_pg(url: str) -> tuple[int, Elapsed]:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(url)
@@ -193,30 +204,31 @@ def run_ours_pg(url: str) -> tuple[int, float]:
     sep = "&" if "?" in url else "?"
     try:
         with open_store(f"{url}{sep}options=-csearch_path%3Dcg_bench") as store:
-            t0 = time.perf_counter()
+            t0 = _now()
             result = read_incidents(GED, "ucdp")
             n = store.incidents.add_many(result.records, validate=False).imported
-            return n, time.perf_counter() - t0
+            return n, _since(t0)
     finally:
         with admin.begin() as c:
             c.execute(text("DROP SCHEMA cg_bench CASCADE"))
         admin.dispose()
 
 
-def median_time(fn: Callable[[], tuple[int, float]], repeat: int, expect: int) -> float:
-    """Median of the timed part of ``fn`` (which returns ``(rows, seconds)``)."""
-    times = []
+def median_time(fn: Callable[[], tuple[int, Elapsed]], repeat: int, expect: int) -> Elapsed:
+    """Medians of wall and CPU time of ``fn`` (which returns ``(rows, (wall, cpu))``)."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        n, elapsed = fn()
-        times.append(elapsed)
+        n, (wall, cpu) = fn()
+        walls.append(wall)
+        cpus.append(cpu)
         assert n == expect, (fn, n)
-    return statistics.median(times)
+    return statistics.median(walls), statistics.median(cpus)
 
 
-def _timed_parse() -> tuple[int, float]:
-    t0 = time.perf_counter()
+def _timed_parse() -> tuple[int, Elapsed]:
+    t0 = _now()
     n = len(read_incidents(GED, "ucdp").records)
-    return n, time.perf_counter() - t0
+    return n, _since(t0)
 
 
 def main() -> None:
@@ -225,7 +237,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = 16_566
     schema = _schema_sql()
-    runs: dict[str, Callable[[], tuple[int, float]]] = {}
+    runs: dict[str, Callable[[], tuple[int, Elapsed]]] = {}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         runs = {
@@ -236,22 +248,31 @@ def main() -> None:
         }
         for fn in runs.values():  # warm the page cache and imports
             fn()
-        times: dict[str, list[float]] = {name: [] for name in runs}
+        walls: dict[str, list[float]] = {name: [] for name in runs}
+        cpus: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(args.repeat):  # interleaved, so load changes hit every contender alike
             for name, fn in runs.items():
-                n, elapsed = fn()
+                n, (wall, cpu) = fn()
                 assert n == rows, (name, n)
-                times[name].append(elapsed)
-    results = {name: statistics.median(t) for name, t in times.items()}
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+    results = {
+        name: (statistics.median(walls[name]), statistics.median(cpus[name])) for name in runs
+    }
     pg = os.environ.get("CORRIDORGUARD_TEST_PG_URL")
     if pg:
         results["corridorguard into PostgreSQL"] = median_time(lambda: run_ours_pg(pg), 3, rows)
-    ours = results["corridorguard (read_incidents + add_many)"]
+    ours = results[OURS][0]
     print(
         f"UCDP GED Syria, {rows} rows, SQLite file (WAL, synchronous=FULL); median of {args.repeat}"
     )
-    for name, t in results.items():
-        print(f"  {name:44s} {t * 1000:7.0f} ms  {rows / t:9,.0f} rows/s  ratio {t / ours:4.2f}")
+    print(f"  {'':44s} {'wall':>7s}     {'rows/s':>9s}  ratio   {'CPU':>6s}    CPU rows/s")
+    for name, (wall, cpu) in results.items():
+        print(
+            f"  {name:44s} {wall * 1000:7.0f} ms  {rows / wall:9,.0f}  {wall / ours:5.2f}"
+            f"   {cpu * 1000:6.0f} ms  {rows / cpu:9,.0f}"
+        )
+    print(f"  (load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

@@ -382,3 +382,33 @@ def test_columnar_view(tmp_path: Path) -> None:
     assert cols["time"][0] == datetime(2014, 3, 26, tzinfo=UTC).timestamp()
     assert cols["fatalities"][1] != cols["fatalities"][1]  # NaN for unknown
     assert cols["location_precision"].tolist() == [1, 3, 4]
+
+
+def test_encodings(tmp_path: Path) -> None:
+    latin = GTD.replace("A bomb exploded", "Une bombe a explosé")
+    filler = "".join(
+        f"2014000000{i:02d},2014,1,1,Pakistan,,,30.1,66.9,1,X,Y,,\n" for i in range(40)
+    )
+    src = tmp_path / "gtd_latin1.csv"
+    src.write_bytes((latin + filler).encode("latin-1"))  # the bad byte is on line 2
+    assert rejected(src, "gtd") == ["line 2: row: byte 0xe9 is not valid utf-8 (see --encoding)"]
+    with pytest.raises(ImportRejected):  # the file as a whole is unreadable: no partial import
+        read_incidents(src, "gtd", skip_bad=True)
+    recs = read_incidents(src, "gtd", encoding="latin-1").records
+    assert recs[0].description.startswith("Une bombe a explosé") and len(recs) == 43
+    with pytest.raises(ConfigError, match="unknown encoding"):
+        read_incidents(src, "gtd", encoding="klingon")
+
+
+def test_malformed_csv_row_is_reported_and_skippable(tmp_path: Path) -> None:
+    text = (
+        UCDP_HEAD
+        + "1,1,1,35.0,36.0,1,2016-01-01,,1,1,1,ok\n"
+        + '2,1,1,35.0,36.0,1,2016-01-01,,1,1,1,"quoted"junk\n'  # line 3: strict CSV error
+        + "3,1,1,35.0,36.0,1,2016-01-01,,1,1,1,ok\n"
+    )
+    src = write(tmp_path / "m.csv", text)
+    rows = rejected(src, "ucdp")
+    assert len(rows) == 1 and rows[0].startswith("line 3: row: malformed CSV")
+    kept = read_incidents(src, "ucdp", skip_bad=True)
+    assert [r.source_id for r in kept.records] == ["1", "3"] and kept.rejected == 1

@@ -168,6 +168,11 @@ def test_cli_list_stats_export_and_db(tmp_path: Path) -> None:
         "--json",
     )
     assert [r["source_id"] for r in json.loads(window.stdout)] == ["r1", "r2"]
+    gwadar = cg("incidents", "list", "--bbox", "62,24.9,62.5,25.5", "--db", db, "--json")
+    places = {r["place"] for r in json.loads(gwadar.stdout)}
+    assert places and all("Gwadar" in p for p in places), places
+    bad_box = cg("incidents", "list", "--bbox", "62,24", "--db", db)
+    assert bad_box.exit_code == 2 and "--bbox" in bad_box.stderr
     table = cg("incidents", "list", "--db", db)
     assert table.exit_code == 0 and "Gwadar" in table.stdout
 

@@ -78,6 +78,7 @@ def import_(
     rel_to: list[str] | None = typer.Option(
         None, "--rel-to", help="REL-TO organisation for rows without one (repeatable)."
     ),
+    encoding: str = typer.Option("utf-8", "--encoding", help="File encoding (GTD: latin-1)."),
     db: str | None = DB_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -89,6 +90,7 @@ def import_(
         "tlp": tlp,
         "originator": originator,
         "rel_to": tuple(rel_to or ()),
+        "encoding": encoding,
     }
     with open_store(db) as store:
         try:
@@ -127,12 +129,29 @@ def import_builtin(
         typer.echo(f"{name}: imported {report.imported}, duplicates {report.duplicates}")
 
 
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(p) for p in text.split(","))
+    except ValueError:
+        raise ConfigError("must be MIN_LON,MIN_LAT,MAX_LON,MAX_LAT", field="--bbox") from None
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise ConfigError("must be MIN_LON,MIN_LAT,MAX_LON,MAX_LAT within range", field="--bbox")
+    return x0, y0, x1, y1
+
+
 def _filter(
-    source: list[str] | None, type_: list[str] | None, since: str | None, until: str | None
+    source: list[str] | None,
+    type_: list[str] | None,
+    since: str | None,
+    until: str | None,
+    bbox: str | None = None,
 ) -> IncidentFilter:
     return IncidentFilter(
         since=_when(since, "--since"),
         until=_when(until, "--until"),
+        bbox=_bbox(bbox),
         sources=tuple(source or ()),
         types=tuple(type_ or ()),
     )
@@ -150,6 +169,7 @@ _SOURCE = typer.Option(None, "--source", help="Only this source (repeatable).")
 _TYPE = typer.Option(None, "--type", help="Only this type (repeatable).")
 _SINCE = typer.Option(None, "--since", help="From this UTC date/time (inclusive).")
 _UNTIL = typer.Option(None, "--until", help="Before this UTC date/time (exclusive).")
+_BBOX = typer.Option(None, "--bbox", help="Only inside MIN_LON,MIN_LAT,MAX_LON,MAX_LAT.")
 
 
 @app.command("list")
@@ -159,11 +179,12 @@ def list_(
     type_: list[str] | None = _TYPE,
     since: str | None = _SINCE,
     until: str | None = _UNTIL,
+    bbox: str | None = _BBOX,
     db: str | None = DB_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List stored incidents, oldest first."""
-    flt = _filter(source, type_, since, until)
+    flt = _filter(source, type_, since, until, bbox)
     with open_store(db) as store:
         items = store.incidents.list(flt, limit=limit or None)
     if as_json:
@@ -221,6 +242,7 @@ def export(
     type_: list[str] | None = _TYPE,
     since: str | None = _SINCE,
     until: str | None = _UNTIL,
+    bbox: str | None = _BBOX,
     db: str | None = DB_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -230,7 +252,7 @@ def export(
     export_format(out)  # reject an unknown suffix before touching the database
     out.parent.mkdir(parents=True, exist_ok=True)
     with open_store(db) as store:
-        n = store.incidents.export(out, _filter(source, type_, since, until))
+        n = store.incidents.export(out, _filter(source, type_, since, until, bbox))
     if as_json:
         print_json({"exported": n, "file": str(out)})
     else:

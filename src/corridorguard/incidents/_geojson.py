@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from corridorguard.errors import ImportRejected, RowError, ValidationError
-from corridorguard.incidents._tabular import Errs, Progress, ReadOptions, open_text
+from corridorguard.incidents._tabular import (
+    Errs,
+    Progress,
+    ReadOptions,
+    decode_error_line,
+    open_text,
+)
 from corridorguard.incidents.formats import mapped_converter
 from corridorguard.incidents.model import Incident
 
@@ -91,9 +97,12 @@ def read_geojson(
     """Parse a GeoJSON file; returns ``(records, errors, features_read)``."""
     file = str(path)
     try:
-        with open_text(path) as (stream, _raw, size):
+        with open_text(path, opts.encoding) as (stream, _raw, size):
             text = stream.read()
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        line, reason = decode_error_line(path, opts.encoding)
+        raise ImportRejected(file, [RowError(line, "row", reason)]) from None
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ImportRejected(file, [RowError(1, "file", f"cannot read: {exc}")]) from None
     try:
         doc = json.loads(text)

@@ -40,11 +40,12 @@ class ReadOptions:
     originator: str | None = None
     rel_to: tuple[str, ...] = ()
     mapping: dict[str, Any] = field(default_factory=dict)
+    encoding: str = "utf-8"
 
 
 @contextmanager
-def open_text(path: Path) -> Iterator[tuple[IO[str], IO[bytes], int]]:
-    """``(text, raw, size)``: a UTF-8 text stream (BOM dropped) over ``path`` (``.gz`` aware).
+def open_text(path: Path, encoding: str = "utf-8") -> Iterator[tuple[IO[str], IO[bytes], int]]:
+    """``(text, raw, size)``: a text stream over ``path`` (``.gz`` aware; a UTF-8 BOM is dropped).
 
     ``raw.tell()`` is the number of bytes of the file read so far (for progress).
     """
@@ -56,7 +57,9 @@ def open_text(path: Path) -> Iterator[tuple[IO[str], IO[bytes], int]]:
         binary: IO[bytes] = raw
         if head == b"\x1f\x8b" or path.suffix == ".gz":
             binary = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+            encoding = "utf-8-sig"
+        text = io.TextIOWrapper(binary, encoding=encoding, newline="")
         try:
             yield text, raw, size
         finally:
@@ -80,11 +83,25 @@ def require_columns(idx: dict[str, int], names: list[str], file: str) -> None:
         raise ImportRejected(file, [RowError(1, n, "required column missing") for n in missing])
 
 
+def decode_error_line(path: Path, encoding: str) -> tuple[int, str]:
+    """Physical line (and reason) of the first byte that ``encoding`` cannot decode."""
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return line, f"byte {data[exc.start]:#04x} is not valid {encoding} (see --encoding)"
+    return 1, f"not valid {encoding}"
+
+
 def read_rows(
     path: Path,
     make_converter: Callable[[list[str]], Converter],
     *,
     progress: Progress | None = None,
+    encoding: str = "utf-8",
 ) -> tuple[list[Incident], list[RowError], int]:
     """Parse every row; returns ``(records, errors, rows_read)``."""
     file = str(path)
@@ -93,7 +110,7 @@ def read_rows(
     rows_read = 0
     prev = 1
     try:
-        with open_text(path) as (text, raw, size):
+        with open_text(path, encoding) as (text, raw, size):
             reader = csv.reader(text, strict=True)
             try:
                 header = next(reader)
@@ -104,32 +121,37 @@ def read_rows(
             prev = reader.line_num
             append = records.append
             errs: Errs = []  # reused; only rows with errors fill it
-            try:
-                for row in reader:
-                    line = prev + 1
-                    prev = reader.line_num
-                    n = len(row)
-                    if n != width:
-                        if n <= 1 and (not row or not row[0].strip()):
-                            continue  # blank line
-                        errs.append(("row", f"{n} fields, header has {width}"))
-                        inc = None
-                    else:
-                        inc = convert(row, errs)
+            while True:
+                try:
+                    for row in reader:
+                        line = prev + 1
+                        prev = reader.line_num
+                        n = len(row)
+                        if n != width:
+                            if n <= 1 and (not row or not row[0].strip()):
+                                continue  # blank line
+                            errs.append(("row", f"{n} fields, header has {width}"))
+                            inc = None
+                        else:
+                            inc = convert(row, errs)
+                        rows_read += 1
+                        if errs:
+                            errors.extend(RowError(line, f, r) for f, r in errs)
+                            errs.clear()
+                        elif inc is not None:
+                            append(inc)
+                        if progress is not None and rows_read % _PROGRESS_EVERY == 0:
+                            progress(raw.tell(), size)
+                    break
+                except csv.Error as exc:  # the reader goes on with the next line
                     rows_read += 1
-                    if errs:
-                        errors.extend(RowError(line, f, r) for f, r in errs)
-                        errs.clear()
-                    elif inc is not None:
-                        append(inc)
-                    if progress is not None and rows_read % _PROGRESS_EVERY == 0:
-                        progress(raw.tell(), size)
-            except csv.Error as exc:
-                errors.append(RowError(prev + 1, "row", f"malformed CSV: {exc}"))
+                    errors.append(RowError(prev + 1, "row", f"malformed CSV: {exc}"))
+                    prev = reader.line_num
             if progress is not None:
                 progress(size, size)
-    except UnicodeDecodeError as exc:
-        errors.append(RowError(prev + 1, "row", f"not UTF-8: {exc}"))
+    except UnicodeDecodeError:  # the file as a whole is unreadable, even with skip_bad
+        line, reason = decode_error_line(path, encoding)
+        raise ImportRejected(file, [RowError(line, "row", reason)]) from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ImportRejected(file, [RowError(1, "file", f"cannot read: {exc}")]) from None
     return records, errors, rows_read

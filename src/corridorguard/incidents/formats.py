@@ -3,6 +3,8 @@
 Each ``*_converter(header, opts, file)`` checks the header and returns a function that turns one
 row (a list of cells) into an :class:`~corridorguard.incidents.model.Incident`, or appends
 ``(field, reason)`` pairs to the error list. Field names in errors are the file's column names.
+GTD and ACLED live here; UCDP (``_ucdp``) and the mapped generic CSV (``_mapped``) are
+re-exported.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,7 @@ def read_incidents(
     tlp: str = "CLEAR",
     originator: str | None = None,
     rel_to: tuple[str, ...] | list[str] = (),
+    encoding: str = "utf-8",
     progress: Progress | None = None,
 ) -> ReadResult:
     """Read and validate an incident file; pure (no database).
@@ -109,6 +111,9 @@ def read_incidents(
         column of a native CSV / GeoJSON).
     tlp, originator, rel_to
         Releasability given to rows that do not carry their own (public datasets: ``CLEAR``).
+    encoding
+        Text encoding of the file (default UTF-8; a BOM is fine). GTD's CSV files are
+        usually ``latin-1``.
     progress
         ``progress(done, total)`` called while parsing (bytes of the file).
 
@@ -134,6 +139,10 @@ def read_incidents(
         raise ConfigError(
             "a column mapping applies to the csv and geojson formats only", field="mapping"
         )
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ConfigError(f"unknown encoding {encoding!r}", field="encoding") from None
     marking = tlp.upper().removeprefix("TLP:")
     if marking not in TLP_LEVELS:
         raise ConfigError(f"{tlp!r} not one of {', '.join(TLP_LEVELS)}", field="tlp")
@@ -143,6 +152,7 @@ def read_incidents(
         originator=originator,
         rel_to=tuple(rel_to),
         mapping=dict(mapping or {}),
+        encoding=encoding,
     )
     file = str(path)
     if format == "geojson":
@@ -153,7 +163,7 @@ def read_incidents(
         def make(header: list[str]) -> Converter:
             return factory(header, opts, file)
 
-        records, errors, n = read_rows(path, make, progress=progress)
+        records, errors, n = read_rows(path, make, progress=progress, encoding=encoding)
     if errors and not skip_bad:
         raise ImportRejected(file, errors)
     return ReadResult(records=records, skipped=errors, file=file, format=format, rows_read=n)

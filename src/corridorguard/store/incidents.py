@@ -34,7 +34,6 @@ _T = IncidentRow.__table__
 _TABLE = "incidents"
 _FIELDS = Incident._fields
 assert (_FIELDS[2], _FIELDS[6], _FIELDS[21], len(_FIELDS)) == ("time", "time_end", "rel_to", 22)
-_COLUMNS = [_T.c[name] for name in _FIELDS]
 
 
 @dataclass(frozen=True)
