@@ -24,9 +24,6 @@ from corridorguard._cli import plan as _plan
 from corridorguard._cli import place as _place
 from corridorguard._cli import route as _route
 from corridorguard._cli import incidents as _incidents
-from corridorguard._cli import patrol as _patrol
-from corridorguard._cli import incidents as _incidents
-from corridorguard._cli import risk as _risk
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError
