@@ -18,12 +18,12 @@ from corridorguard._cli import db as _db
 from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
 from corridorguard._cli import game as _game
-from corridorguard._cli import risk as _risk
-from corridorguard._cli import patrol as _patrol
-from corridorguard._cli import plan as _plan
-from corridorguard._cli import place as _place
-from corridorguard._cli import route as _route
 from corridorguard._cli import incidents as _incidents
+from corridorguard._cli import patrol as _patrol
+from corridorguard._cli import place as _place
+from corridorguard._cli import plan as _plan
+from corridorguard._cli import risk as _risk
+from corridorguard._cli import route as _route
 from corridorguard._cli import scenario as _scenario
 from corridorguard._cli._common import print_error
 from corridorguard.errors import CorridorError

@@ -84,6 +84,7 @@ def plan_document(r: PlanResult) -> dict[str, Any]:
     pl = r.placements
     patrol = r.patrol.to_dict()
     patrol.pop("files", None)
+    patrol_timing = _pop_timings(patrol)
     checkpoints = {
         "optimised": {f: c.to_dict() for f, c in pl.checkpoints.items()},
         "static": pl.static_checkpoints,
@@ -129,10 +130,25 @@ def plan_document(r: PlanResult) -> dict[str, Any]:
             "convoys": convoys,
             "evaluation": evaluation,
             "civilian_burden": burden,
-            "timings_s": r.timings,
+            "timings_s": {**r.timings, "patrol_solver": patrol_timing},
             "files": r.files,
         }
     )
+
+
+def _pop_timings(doc: Any, path: str = "") -> dict[str, Any]:
+    """Move wall-clock fields (``seconds``, ``*_seconds``) out of ``doc`` so that the rest of
+    ``plan.json`` is identical for the same seed; returns them by path."""
+    found: dict[str, Any] = {}
+    if isinstance(doc, dict):
+        for k in [k for k in doc if k == "seconds" or str(k).endswith("_seconds")]:
+            found[f"{path}{k}"] = doc.pop(k)
+        for k, v in doc.items():
+            found |= _pop_timings(v, f"{path}{k}.")
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            found |= _pop_timings(v, f"{path}{i}.")
+    return found
 
 
 def _sensor(p: Any) -> dict[str, Any]:

@@ -542,19 +542,27 @@ def _extra_sensors(inp: PlanInputs, kind: str, m: int) -> list[Deployment]:
         method="heuristic",
     ).solve()  # fmt: skip
     new = [x for x in plc.selected_ if x not in set(existing)]
-    reset_highs()
+    from corridorguard.routing.graph import RoadGraph
+
+    graph = RoadGraph.from_scenario(sc)
     out = []
     for j, node in enumerate(new):
-        one = SensorPlacement(
-            sc, kind="drone" if kind == "drone" else "camera", count=1, candidates=[node],
-            range_m=plc.range_m, edge_risk=er, site_risk=sr,
-        ).solve()  # fmt: skip
+        col = plc.coverage(graph, plc.demand_, np.array([graph.node_index(node)], dtype=np.int64))
+        one = _Covered(plc.demand_, np.asarray(col.sum(axis=1)).ravel() > 0)
         force = next((f.id for f in sc.forces if sc.node_in_jurisdiction(f.id, node)), f0.id)
         scale = u0.detection_prob * (u0.shift_hours / 24.0 if kind == "drone" else 1.0)
         det = sensor_detection(inp.index, one, inp.routes, scale=scale)
         delay = 1.0 if kind == "drone" else inp.assumptions.camera_delay_min
         out.append(_sensor(f"extra_{kind}_{j}", force, kind, det, delay, kind == "drone"))
     return out
+
+
+@dataclass
+class _Covered:
+    """A placement-like view (demand and covered flags) of one added sensor."""
+
+    demand_: Any
+    covered_: np.ndarray
 
 
 def _extra_qrf(inp: PlanInputs, m: int) -> list[QRFBase]:
