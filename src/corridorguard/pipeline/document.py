@@ -95,7 +95,14 @@ def plan_document(r: PlanResult) -> dict[str, Any]:
         "static_cameras": {u: p.selected_ for u, p in pl.static_cameras.items()},
         "static_drones": {u: p.selected_ for u, p in pl.static_drones.items()},
     }
-    qrf = {u: q.to_dict() for u, q in pl.qrf.items()}
+    qrf: dict[str, Any] = {
+        u: {
+            "current": q.to_dict(),
+            "optimised": pl.qrf_opt[u].to_dict() if u in pl.qrf_opt else None,
+        }
+        for u, q in pl.qrf.items()
+    }
+    qrf["placement"] = pl.qrf_bases
     convoys = {}
     for cid, router in r.convoys.items():
         mv = next(m for m in sc.movements if m.id == cid)

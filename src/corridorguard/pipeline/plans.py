@@ -319,7 +319,10 @@ def solve_placements(
             ).solve()
         qrfs = sorted(_units(f, "qrf"), key=lambda u: (-u.speed_kmh, u.id))
         for u in qrfs:
-            pl.qrf[u.id] = QRFCoverage(scenario, bases=[u.base], speed_kmh=u.speed_kmh).solve()
+            pl.qrf[u.id] = QRFCoverage(
+                scenario, bases=[u.base], speed_kmh=u.speed_kmh, minutes=assumptions.qrf_minutes,
+                edge_risk=er, site_risk=sr,
+            ).solve()  # fmt: skip
         if qrfs and len(nodes) >= len(qrfs):
             choice = QRFCoverage(
                 scenario,
@@ -332,8 +335,9 @@ def solve_placements(
             pl.qrf_bases[f.id] = choice
             for u, base in zip(qrfs, choice["bases"], strict=False):
                 pl.qrf_opt[u.id] = QRFCoverage(
-                    scenario, bases=[base], speed_kmh=u.speed_kmh
-                ).solve()
+                    scenario, bases=[base], speed_kmh=u.speed_kmh,
+                    minutes=assumptions.qrf_minutes, edge_risk=er, site_risk=sr,
+                ).solve()  # fmt: skip
     return pl
 
 
@@ -361,6 +365,9 @@ class PlanInputs:
     """Unit id -> uncoordinated (force alone) presence schedule."""
     routes: dict[str, list[tuple[float, list[str]]]]
     assumptions: Assumptions
+    priority: np.ndarray | None = None
+    """Per target: simulated harm per day under the optimised plan (where what-if additions
+    go); ``None`` = expected harm of a successful attack."""
     guards: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     """Plan kind -> unit id -> site-guard coverage from the games engine."""
 
@@ -493,76 +500,49 @@ def _qrf_bases(inp: PlanInputs, *, uncoordinated: bool, moved: bool) -> list[QRF
     return out
 
 
+def _top_targets(inp: PlanInputs, n: int) -> list[int]:
+    """Target indices carrying the most simulated harm under the optimised plan (the first
+    ``n``, cycling when ``n`` is larger than the number of targets with harm)."""
+    pr = np.asarray(inp.priority if inp.priority is not None else inp.index.targets.harm)
+    order = [int(j) for j in np.argsort(-pr, kind="stable") if pr[j] > 0] or [0]
+    return [order[k % len(order)] for k in range(n)]
+
+
 def _extras(inp: PlanInputs, kind: str, extra: Mapping[str, int]) -> list[Deployment]:
-    """What-if additions: ``patrols`` (teams following the optimised strategy, per-team mean
-    presence), ``drones`` and ``cameras`` (placed on the demand the plan leaves uncovered)."""
+    """What-if additions, put where the optimised plan's simulated harm falls (round-robin over
+    the targets with the most harm): ``patrols`` = more teams standing guard there
+    (``count x shift / 24`` posts round the clock), ``drones`` = stations at those targets,
+    ``cameras`` = cameras there."""
     out: list[Deployment] = []
+    sc, idx, a = inp.scenario, inp.index, inp.assumptions
+    patrols = [u for _, u in sc.units() if u.kind == "patrol"]
     n = int(extra.get("patrols", 0))
-    if n > 0:
-        forces = [f for f in inp.scenario.forces if _units(f, "patrol")]
-        for k, f in enumerate(forces):
-            share = n // len(forces) + (1 if k < n % len(forces) else 0)
-            units = _units(f, "patrol")
-            teams = sum(u.count for u in units)
-            mean = sum(
-                inp.presence.get(u.id, np.zeros((1, inp.index.n))).mean(axis=0) for u in units
-            )
-            cov = np.clip(np.asarray(mean) * share / max(teams, 1), 0.0, 1.0)
-            d, i = _mean_effect(units)
+    if n > 0 and patrols:
+        shift = patrols[0].shift_hours
+        posts = max(1, round(n * shift / 24.0))
+        d, i = _mean_effect(patrols)
+        for k, j in enumerate(_top_targets(inp, posts)):
+            cov = np.zeros(idx.n)
+            cov[j] = 1.0
             unit = UnitType(
-                name=f"{f.id}:extra_patrols", force=f.id, kind="patrol", detection_prob=d,
-                interdiction_prob=i, staffed_hours=24.0,
+                name=f"extra_guard_{k}", force=idx.targets.targets[j].force, kind="guard",
+                detection_prob=d, interdiction_prob=i, staffed_hours=24.0,
             )  # fmt: skip
-            if share:
-                out.append(Deployment(unit, cov))
+            out.append(Deployment(unit, cov))
     for kind_ in ("drone", "camera"):
         m = int(extra.get(kind_ + "s", 0))
-        if m > 0:
-            out.extend(_extra_sensors(inp, kind_, m))
+        units = [u for _, u in sc.units() if u.kind == kind_]
+        if m <= 0 or not units:
+            continue
+        u0 = units[0]
+        scale = u0.detection_prob * (u0.shift_hours / 24.0 if kind_ == "drone" else 1.0)
+        for k, j in enumerate(_top_targets(inp, m)):
+            det = np.zeros(idx.n)
+            det[j] = scale
+            delay = 1.0 if kind_ == "drone" else a.camera_delay_min
+            force = idx.targets.targets[j].force
+            out.append(_sensor(f"extra_{kind_}_{k}", force, kind_, det, delay, kind_ == "drone"))
     return out
-
-
-def _extra_sensors(inp: PlanInputs, kind: str, m: int) -> list[Deployment]:
-    sc, pl = inp.scenario, inp.placements
-    src = pl.drones if kind == "drone" else pl.cameras
-    existing = sorted({n for p in src.values() for n in p.selected_})
-    units = [(f, u) for f, u in sc.units() if u.kind == kind]
-    if not units:
-        return []
-    f0, u0 = units[0]
-    total = len(existing) + m
-    if total > len(sc.nodes):
-        return []
-    first = next(iter(src.values()), None)
-    er = first.edge_risk if first is not None else None
-    sr = first.site_risk if first is not None else None
-    plc = SensorPlacement(
-        sc, kind="drone" if kind == "drone" else "camera", count=total, existing=existing,
-        range_m=first.range_m if first is not None else None, edge_risk=er, site_risk=sr,
-        method="heuristic",
-    ).solve()  # fmt: skip
-    new = [x for x in plc.selected_ if x not in set(existing)]
-    from corridorguard.routing.graph import RoadGraph
-
-    graph = RoadGraph.from_scenario(sc)
-    out = []
-    for j, node in enumerate(new):
-        col = plc.coverage(graph, plc.demand_, np.array([graph.node_index(node)], dtype=np.int64))
-        one = _Covered(plc.demand_, np.asarray(col.sum(axis=1)).ravel() > 0)
-        force = next((f.id for f in sc.forces if sc.node_in_jurisdiction(f.id, node)), f0.id)
-        scale = u0.detection_prob * (u0.shift_hours / 24.0 if kind == "drone" else 1.0)
-        det = sensor_detection(inp.index, one, inp.routes, scale=scale)
-        delay = 1.0 if kind == "drone" else inp.assumptions.camera_delay_min
-        out.append(_sensor(f"extra_{kind}_{j}", force, kind, det, delay, kind == "drone"))
-    return out
-
-
-@dataclass
-class _Covered:
-    """A placement-like view (demand and covered flags) of one added sensor."""
-
-    demand_: Any
-    covered_: np.ndarray
 
 
 def _extra_qrf(inp: PlanInputs, m: int) -> list[QRFBase]:
@@ -576,7 +556,8 @@ def _extra_qrf(inp: PlanInputs, m: int) -> list[QRFBase]:
     cands = sorted({s.node for s in sc.sites if s.node} | {u.base for _, u in sc.units()})
     used = {q.bases[0] for q in inp.placements.qrf_opt.values()}
     cands = [c for c in cands if c not in used]
-    weight = np.maximum(idx.targets.harm, 1e-3)
+    pr = inp.priority if inp.priority is not None else idx.targets.harm
+    weight = np.maximum(np.asarray(pr, dtype=float), 1e-6)
     current = [travel_minutes(idx, q, inp.routes) for q in inp.placements.qrf_opt.values()]
     best = np.min(current, axis=0) if current else np.full(idx.n, np.inf)
     out: list[QRFBase] = []

@@ -206,6 +206,19 @@ def _guard_coverage(coord: Any, index: TargetIndex) -> dict[str, dict[str, np.nd
     return out
 
 
+def _deployed_summary(
+    guards: dict[str, dict[str, np.ndarray]], index: TargetIndex, sc: Scenario
+) -> dict[str, Any]:
+    """Site -> share of days with a guard post (summed over units, capped at 1) per plan."""
+    out: dict[str, Any] = {"solver": "qr", "lam": QR_LAMBDA}
+    for kind, per_unit in guards.items():
+        total = np.zeros(index.n)
+        for cov in per_unit.values():
+            total += cov
+        out[kind] = {s.id: float(min(1.0, total[index.pos[s.id]])) for s in sc.sites}
+    return out
+
+
 def _put(
     dst: dict[str, np.ndarray], game: Any, tc: Any, ids: list[str], index: TargetIndex
 ) -> None:
@@ -295,6 +308,7 @@ def run_plan(
     alone = {u: v for u, v in alone.items() if v.any()}
     inp = PlanInputs(sc, index, placements, presence, alone, route_mix(routers), a)
     inp.guards = _guard_coverage(coord, index)
+    game["deployed"] = _deployed_summary(inp.guards, index, sc)
     plans = {k: build_plan(inp, k) for k in ("static", "optimised", "uncoordinated")}
     attacker = a.attacker()
     opts: dict[str, Any] = {"dask": dask} if dask else {}
@@ -307,6 +321,8 @@ def run_plan(
     timings["simulate"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    by_target = comparison.results["optimised"].by_target
+    inp.priority = np.array([float(x["harm_per_day"]) for x in by_target])
     wi = what_if(
         lambda lv: build_plan(inp, "optimised", extra=lv, name=_label(lv)),
         WHAT_IF_LEVELS, attacker, n_days=sizes.what_if_days, seed=seed,

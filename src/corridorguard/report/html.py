@@ -173,11 +173,22 @@ def _patrols(r: PlanResult, doc: dict[str, Any]) -> str:
     p = doc["patrols"]
     g = doc["game"]
     pred = p.get("predictability", {})
-    gaps = p.get("gaps", [])[:8]
+    dep = g.get("deployed", {})
     guard_rows = [
-        [sid, g["joint"]["coverage"].get(sid), g["uncoordinated"]["coverage"].get(sid)]
+        [
+            sid,
+            dep.get("optimised", {}).get(sid),
+            dep.get("uncoordinated", {}).get(sid),
+            g["joint"]["coverage"].get(sid),
+        ]
         for sid in g["joint"]["coverage"]
     ]
+    seen: dict[str, dict[str, Any]] = {}
+    for x in p.get("gaps", []):
+        row = seen.setdefault(str(x.get("id")), {"kind": x.get("kind"), "slots": 0, "value": 0.0})
+        row["slots"] += 1
+        row["value"] = max(row["value"], float(x.get("value") or 0.0))
+    gaps = [[v["kind"], k, v["slots"], v["value"]] for k, v in seen.items()]
     return (
         "<h2>Joint patrol plan (both forces)</h2>"
         '<div class="kpi">'
@@ -186,13 +197,14 @@ def _patrols(r: PlanResult, doc: dict[str, Any]) -> str:
         f"<div>unpredictability<b>{_f(pred.get('entropy_bits_per_day'))} bits/day</b></div>"
         f"<div>patrol solver<b>{escape(str(p['solver']))}</b></div></div>"
         + _img(_patrol_png(r), "patrol routes map")
-        + "<h3>Site-guard posts (games engine, share of days guarded)</h3>"
-        + _table(["site", "joint plan (SSE)", "uncoordinated (SSE)"], guard_rows)
-        + "<h3>Gaps no patrol crew can reach within a shift</h3>"
-        + _table(
-            ["kind", "id", "slot", "value"],
-            [[x.get("kind"), x.get("id"), x.get("slot"), x.get("value")] for x in gaps],
-        )
+        + "<h3>Site-guard posts (games engine): share of days each site has a guard</h3>"
+        + "<p class='small'>Deployed: quantal-response solution (the attacker model the plan is "
+        "evaluated against), drawn afresh each day. The SSE column is the strong Stackelberg "
+        "solution the value of coordination is computed on; it leaves posts idle once the "
+        "attacked site is settled.</p>"
+        + _table(["site", "joint (deployed)", "each force alone", "joint SSE"], guard_rows)
+        + "<h3>Gaps: targets no patrol crew can reach within a shift</h3>"
+        + _table(["kind", "id", "hour slots", "value"], gaps)
     )
 
 
@@ -201,7 +213,7 @@ def _placement(r: PlanResult, doc: dict[str, Any]) -> str:
     cps = [e for c in pl.checkpoints.values() for e in c.selected_]
     cams = [n for p in pl.cameras.values() for n in p.selected_]
     drones = [n for p in pl.drones.values() for n in p.selected_]
-    bases = [q.bases[0] for q in pl.qrf.values()]
+    bases = [q.bases[0] for q in pl.qrf_opt.values()]
     png = placement_map(r.scenario, checkpoints=cps, cameras=cams, drones=drones, qrf_bases=bases)
     cp_rows = []
     for f, c in doc["checkpoints"]["optimised"].items():
@@ -213,7 +225,17 @@ def _placement(r: PlanResult, doc: dict[str, Any]) -> str:
             s_rows.append(
                 [u, kind[:-1], s["count"], s["range_m"], s["coverage_share"], s["status"]]
             )
-    q_rows = [[u, q["bases"][0], q["minutes"], q["share_within"]] for u, q in doc["qrf"].items()]
+    q_rows = [
+        [
+            u,
+            q["current"]["bases"][0],
+            q["current"]["share_within"],
+            (q["optimised"] or {}).get("bases", ["–"])[0],
+            (q["optimised"] or {}).get("share_within"),
+        ]
+        for u, q in doc["qrf"].items()
+        if u != "placement"
+    ]
     return (
         "<h2>Checkpoints, sensors and QRF</h2>"
         + _img(png, "placement map")
@@ -222,7 +244,9 @@ def _placement(r: PlanResult, doc: dict[str, Any]) -> str:
         + "</div><div><h3>Sensors</h3>"
         + _table(["unit", "kind", "count", "range (m)", "risk covered", "status"], s_rows)
         + "<h3>Quick-reaction forces</h3>"
-        + _table(["unit", "base", "threshold (min)", "risk reachable in time"], q_rows)
+        + "<p class='small'>Share of risk-weighted demand reachable within 30 minutes, from "
+        "today's base and from the base chosen by p-median placement (optimised plans).</p>"
+        + _table(["unit", "current base", "reach", "optimised base", "reach"], q_rows)
         + "</div></div>"
     )
 
