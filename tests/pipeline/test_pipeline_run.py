@@ -106,3 +106,8 @@ def test_rich_history_is_selected_by_backtest() -> None:
     assert fc.backtest is not None and fc.backtest["n_origins"] == 12
     assert fc.model in fc.backtest["models"]
     assert "backtest" in fc.reason
+    from corridorguard.report.html import _forecast
+
+    section = _forecast({"forecast": json.loads(json.dumps(fc.to_dict()))})
+    assert "VALIDATED by backtest" in section and "NOT VALIDATED" not in section
+    assert "PAI@5% ratio" in section

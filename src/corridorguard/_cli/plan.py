@@ -130,7 +130,7 @@ def plan(
 def _ci(e: dict[str, Any] | None, d: int = 2) -> str:
     if not e or e.get("mean") is None:
         return "–"
-    return f"{e['mean']:.{d}f} [{e['low']:.{d}f}, {e['high']:.{d}f}]"
+    return f"{e['mean']:.{d}f} [{e['low']:.{d}f},{e['high']:.{d}f}]"
 
 
 def _summary(result: Any, ans: dict[str, Any], out: Path, wall: float) -> None:
@@ -140,22 +140,27 @@ def _summary(result: Any, ans: dict[str, Any], out: Path, wall: float) -> None:
     con.rule(f"[bold]corridorguard plan: {result.scenario.name} · seed {result.seed}")
     con.print(f"Forecast: {fc.model} — {tag}. {fc.reason}.", highlight=False)
     tab = Table(title="Are current measures enough? (harm per attacker-day, 95% CI)")
-    for col in ("plan", "harm", "vs static", "interdicted", "delay veh-h/day", "stops/day"):
+    for col in ("plan", "harm", "vs static", "interdicted", "civ. delay"):
         tab.add_column(col, justify="left" if col == "plan" else "right")
     for name, p in ans["plans"].items():
-        diff = "baseline" if name == "static" else _ci(p["harm_vs_static"])
+        diff = "baseline" if name == "static" else _ci(p["harm_vs_static"], 1)
         if name != "static" and p["significant"]:
-            diff += " *"
+            diff += "*"
         tab.add_row(
-            name,
-            _ci(p["harm"]),
+            name[:6] + "." if name == "uncoordinated" else name,
+            _ci(p["harm"], 1),
             diff,
-            _ci(p["interdicted"], 3),
+            f"{p['interdicted']['mean']:.3f}",
             f"{p['delay_vehicle_hours_per_day']:,.0f}",
-            f"{p['stops_per_day']:,.0f}",
         )
     con.print(tab)
     con.print(f"[bold]{ans['verdict'].capitalize()}.[/]  (* = CI of the difference excludes 0)")
+    burden = "; ".join(
+        f"{n}: {p['delay_vehicle_hours_per_day']:,.0f} vehicle-hours delay, "
+        f"{p['stops_per_day']:,.0f} stops"
+        for n, p in ans["plans"].items()
+    )
+    con.print(f"Civilian burden per day — {burden}.", highlight=False)
     coord = ans["value_of_coordination_harm"]["uncoordinated_minus_optimised"]
     con.print(
         f"Value of coordination (harm, uncoordinated − joint): {_ci(coord)}; "

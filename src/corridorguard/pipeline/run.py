@@ -294,9 +294,11 @@ def run_plan(
     t = time.perf_counter()
     etas = {cid: r.routes_[0].eta_s for cid, r in routers.items()}
     index = TargetIndex(sim_targets(sc, etas), sc)
+    tg = time.perf_counter()
     _stage(progress, "game")(0, 1)
     game, coord = _solve_game(sc, index.targets)
     _stage(progress, "game")(1, 1)
+    timings["game"] = time.perf_counter() - tg
     cdays = convoy_days(routers)
     cfg = patrol.config
     starts = [day_start(cfg.start_date, d, cfg.utc_offset_hours) for d in range(days)]

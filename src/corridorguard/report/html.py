@@ -162,7 +162,19 @@ def _forecast(doc: dict[str, Any]) -> str:
     if fc.get("backtest"):
         bt = fc["backtest"]
         rows = [[k, v.get("pai_5"), v.get("loglik_per_event")] for k, v in bt["models"].items()]
+        out.append(f"<h3>Backtest: {bt.get('n_origins')} weekly origins, "
+                   f"{bt.get('n_test_events')} test incidents</h3>")  # fmt: skip
         out.append(_table(["model", "PAI@5%", "log-lik / event"], rows))
+        best = bt.get("best_model") or {}
+        ratio = best.get("pai_ratio")
+        if ratio:
+            out.append(
+                f"<p>Chosen: <b>{escape(str(best.get('name')))}</b>; PAI@5% ratio to the best "
+                f"other baseline ({escape(str(best.get('baseline')))}): {ratio['estimate']:.2f} "
+                f"[{ratio['low']:.2f}, {ratio['high']:.2f}] (block bootstrap, "
+                f"{ratio['n_boot']} replicates). An interval containing 1 means the choice is "
+                "not clearly better than that baseline.</p>"
+            )
     rows = [[s["name"], s["expected"], s["coverage"]] for s in fc["top_sites"]]
     out.append("<h3>Sites by expected incidents</h3>")
     out.append(_table(["site", "expected incidents", "forecast coverage"], rows))
