@@ -75,6 +75,16 @@ def test_cli_qr_and_text_output(tmp_path: Path) -> None:
     res = runner.invoke(corridorguard.cli.app, ["game", "solve", str(path), "--solver", "qr"])
     assert res.exit_code == 0, res.output
     assert "solver qr (optimal)" in res.output and "port:" in res.output
+    args = ["game", "solve", str(path), "--solver", "qr", "--json"]
+    low = json.loads(runner.invoke(corridorguard.cli.app, [*args, "--lam", "0.1"]).stdout)
+    high = json.loads(runner.invoke(corridorguard.cli.app, [*args, "--lam", "20"]).stdout)
+    assert low["coverage"] != high["coverage"]
+    suqr = runner.invoke(corridorguard.cli.app, [*args, "--suqr", "-9.85,0.37,0.15"])
+    assert suqr.exit_code == 0, suqr.output
+    bad = runner.invoke(corridorguard.cli.app, [*args, "--suqr", "1,2"])
+    assert bad.exit_code == 2 and "three numbers" in bad.output
+    wrong = runner.invoke(corridorguard.cli.app, ["game", "solve", str(path), "--lam", "1"])
+    assert wrong.exit_code == 2 and "apply to --solver qr" in wrong.output
 
 
 def test_cli_sample_is_seeded(tmp_path: Path) -> None:

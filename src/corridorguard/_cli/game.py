@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from corridorguard._cli._common import JSON_OPTION, print_json
+from corridorguard.errors import ConfigError
 from corridorguard.games import (
     burden_frontier,
     coordination_value,
@@ -22,17 +23,39 @@ app = typer.Typer(
 )
 
 SOLVER_HELP = "auto | origami | eraser | multilp | hetero | qr | maximin | robust"
+LAM_OPTION = typer.Option(None, "--lam", help="qr: quantal-response rationality (default 0.76).")
+SUQR_OPTION = typer.Option(
+    None,
+    "--suqr",
+    help="qr: SUQR weights 'w1,w2,w3' (coverage, reward, penalty), e.g. -9.85,0.37,0.15.",
+)
+
+
+def _options(solver: str, lam: float | None, suqr: str | None) -> dict[str, Any]:
+    if lam is None and suqr is None:
+        return {}
+    if solver != "qr":
+        raise ConfigError("--lam and --suqr apply to --solver qr", field="solver")
+    if suqr is None:
+        return {"lam": lam}
+    try:
+        w1, w2, w3 = (float(x) for x in suqr.split(","))
+    except ValueError:
+        raise ConfigError("--suqr needs three numbers 'w1,w2,w3'", field="suqr") from None
+    return {"weights": (w1, w2, w3)}
 
 
 @app.command("solve")
 def solve_cmd(
     file: Path = typer.Argument(..., help="Game JSON file (docs/game-format.md)."),
     solver: str = typer.Option("auto", "--solver", help=SOLVER_HELP),
+    lam: float | None = LAM_OPTION,
+    suqr: str | None = SUQR_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Solve a game: coverage per target and the attacker's answer."""
     game = load_game(file)
-    sol = make_solver(game, solver).solve().solution_
+    sol = make_solver(game, solver, **_options(solver, lam, suqr)).solve().solution_
     data = sol.to_dict()
     if as_json:
         print_json(data)
@@ -52,11 +75,13 @@ def sample_cmd(
     days: int = typer.Option(..., "--days", min=1, help="Number of daily plans."),
     seed: int = typer.Option(..., "--seed", help="Random seed (recorded in the output)."),
     solver: str = typer.Option("auto", "--solver", help=SOLVER_HELP),
+    lam: float | None = LAM_OPTION,
+    suqr: str | None = SUQR_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Sample daily pure plans that realise the optimal coverage (seeded)."""
     game = load_game(file)
-    s = make_solver(game, solver).solve()
+    s = make_solver(game, solver, **_options(solver, lam, suqr)).solve()
     plans = sample_plans(
         game, s.solution_, days=days, seed=seed, decomposition=getattr(s, "decomposition_", None)
     )

@@ -21,6 +21,10 @@ _MIP_OPTIONS: dict[str, bool | float | int] = {
     "mip_heuristic_run_rens": False,
     "mip_feasibility_tolerance": 1e-7,
     "presolve_mode": 1,  # initial sweep only: full MIP presolve (probing) cost ~0.5 s here
+    # the warm start makes these heuristics redundant; node cuts cost more than they prune
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_allow_cut_separation_at_nodes": False,
 }
 INF = highspy.kHighsInf
 

@@ -208,7 +208,14 @@ class Eraser(_MarginalSolver):
         g = self.game
         lp, _ = self._model()
         start = self._warm_start(lp)
-        res = solve_lp(lp, time_limit=self.time_limit, solver_name="ERASER", start=start)
+        res = solve_lp(
+            lp,
+            time_limit=self.time_limit,
+            solver_name="ERASER",
+            start=start,
+            # with a polished warm start HiGHS's primal heuristics rarely pay off
+            options={"mip_heuristic_effort": 0.0} if start is not None else None,
+        )
         attacked = []
         for cols in self._a_cols:
             a = res.x[cols[0]]
