@@ -21,6 +21,7 @@ bound beats the incumbent: exact without enumerating every target.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,6 +45,8 @@ __all__ = [
 ]
 
 TOL = 1e-7
+IPM_COLUMNS = 40_000
+"""Cold maximin solves with more columns than this use the interior-point method."""
 FArray = NDArray[np.float64]
 Pricer = Callable[["SSELP", "int | None"], bool]
 """Column generation hook: add improving columns for the current duals, return True if any."""
@@ -202,6 +205,19 @@ class SSELP:
     def solve_maximin(self, price: Pricer | None = None) -> float:
         """Minimise the attacker's best utility (pricing columns in when ``price`` is given)."""
         self._set_objective(None)
+        # dual simplex can stall for minutes on the large, highly degenerate cold start of a long
+        # shift at fine slots (CPEC, 20-min slots, 24-h shifts); the interior-point method with
+        # crossover does not, and leaves a basis for the warm-started candidate LPs
+        big = self.h.getNumCol() > IPM_COLUMNS
+        if big:
+            self.h.setOptionValue("solver", "ipm")
+        try:
+            return self._maximin_loop(price)
+        finally:
+            if big:
+                self.h.setOptionValue("solver", "choose")
+
+    def _maximin_loop(self, price: Pricer | None) -> float:
         while True:
             if not self._run():
                 raise SolverError(
@@ -309,9 +325,12 @@ def solve_stackelberg(
     max_candidates: int | None = None,
     price: Pricer | None = None,
     spread: bool = False,
+    candidate_seconds: float | None = None,
 ) -> SSEResult:
     """Maximin, then (``method="sse"``) the pruned multiple-LPs search for the SSE.
 
+    The candidate search stops (``exact=False``, with the best remaining bound as
+    ``upper_bound``) after ``max_candidates`` LPs or ``candidate_seconds`` seconds.
     With ``spread`` the winning LP is re-solved for an interior optimal point
     (:meth:`SSELP.spread`); with column generation, over the routes generated so far.
     """
@@ -325,11 +344,15 @@ def solve_stackelberg(
             best_y, best = _spread(lp, (None, z), best_y, best, keep="attacker")
         return SSEResult(best_y, best, z, method, True, best.defender_utility, lp.n_lps)
     exact, upper, tried = True, best.defender_utility, 0
+    started = time.perf_counter()
     best_mode: tuple[int | None, float] = (None, z)
     for bound, a in lp.candidates(z):
         if bound <= best.defender_utility + 1e-9:
             break
-        if max_candidates is not None and tried >= max_candidates:
+        out_of_time = (
+            candidate_seconds is not None and time.perf_counter() - started > candidate_seconds
+        )
+        if (max_candidates is not None and tried >= max_candidates) or out_of_time:
             exact, upper = False, bound
             break
         tried += 1

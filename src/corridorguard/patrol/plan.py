@@ -55,6 +55,8 @@ class PatrolConfig:
     seed: int = 0
     method: str = "sse"
     max_candidates: int | None = 200
+    candidate_seconds: float | None = 120.0
+    """Time budget of the SSE candidate search per game (then ``exact`` is false)."""
     max_consecutive_hours: float | None = None
     min_rest_hours: float = 0.0
     handoffs: tuple[HandOff, ...] = ()
@@ -86,6 +88,8 @@ class PlanSolution:
     seconds: float
     reachable: NDArray[np.bool_]
     """Targets some allowed route covers (under the route rules, if any)."""
+    upper_bound: float = float("inf")
+    """No plan gives the defender more (equal to the utility when ``exact``)."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,7 @@ class PatrolPlan:
             "method": cfg.method,
             "solver": self.joint.solver,
             "exact": self.joint.exact,
+            "defender_utility_upper_bound": self.joint.upper_bound,
             "start_date": cfg.start_date.isoformat(),
             "utc_offset_hours": cfg.utc_offset_hours,
             "defender_utility": joint.defender_utility,
@@ -290,7 +295,11 @@ def _solve(graph: PatrolGraph, cfg: PatrolConfig) -> PlanSolution:
     solver: FlowPatrolSolver | ColumnGenerationSolver
     if rules is None:
         solver = FlowPatrolSolver(
-            graph, method=cfg.method, handoffs=cfg.handoffs, max_candidates=cfg.max_candidates
+            graph,
+            method=cfg.method,
+            handoffs=cfg.handoffs,
+            max_candidates=cfg.max_candidates,
+            candidate_seconds=cfg.candidate_seconds,
         )
         name = "flow-lp"
     else:
@@ -311,6 +320,7 @@ def _solve(graph: PatrolGraph, cfg: PatrolConfig) -> PlanSolution:
         name,
         solver.solve_seconds_,
         solver.coverable() if isinstance(solver, ColumnGenerationSolver) else graph.coverable(),
+        solver.upper_bound_,
     )
 
 

@@ -162,8 +162,9 @@ class FlowPatrolSolver(_Result):
         routes are as random as the optimum allows; utility within 1e-7 relative.
     handoffs
         Agency hand-off presence requirements.
-    max_candidates
-        Cap on the number of SSE candidate LPs (``exact_`` tells whether the cap bit).
+    max_candidates, candidate_seconds
+        Caps on the number of SSE candidate LPs and on their total time (``exact_`` tells whether
+        a cap bit; ``upper_bound_`` then bounds what the defender could still gain).
 
     Notes
     -----
@@ -180,6 +181,7 @@ class FlowPatrolSolver(_Result):
         method: str = "sse",
         handoffs: tuple[HandOff, ...] = (),
         max_candidates: int | None = None,
+        candidate_seconds: float | None = None,
         spread: bool = True,
         time_limit: float = 600.0,
     ) -> None:
@@ -187,6 +189,7 @@ class FlowPatrolSolver(_Result):
         self.method = method
         self.handoffs = handoffs
         self.max_candidates = max_candidates
+        self.candidate_seconds = candidate_seconds
         self.spread = spread
         self.time_limit = time_limit
 
@@ -196,6 +199,7 @@ class FlowPatrolSolver(_Result):
             method=method or self.method,
             max_candidates=self.max_candidates,
             spread=self.spread,
+            candidate_seconds=self.candidate_seconds,
         )
 
     def solve(self) -> Self:
