@@ -14,6 +14,7 @@ from typer._click.core import Context as _Context
 from typer.core import TyperGroup
 
 from corridorguard import __version__
+from corridorguard._cli import audit as _audit
 from corridorguard._cli import db as _db
 from corridorguard._cli import demo as _demo
 from corridorguard._cli import exercise as _exercise
@@ -22,6 +23,7 @@ from corridorguard._cli import incidents as _incidents
 from corridorguard._cli import patrol as _patrol
 from corridorguard._cli import place as _place
 from corridorguard._cli import plan as _plan
+from corridorguard._cli import place as _place
 from corridorguard._cli import risk as _risk
 from corridorguard._cli import route as _route
 from corridorguard._cli import scenario as _scenario
@@ -80,6 +82,12 @@ app.add_typer(_incidents.app, name="incidents")
 app.add_typer(_db.app, name="db")
 app.command("demo")(_demo.demo)
 app.command("plan")(_plan.plan)
+app.add_typer(_audit.app, name="audit")
+app.add_typer(_incidents.app, name="incidents")
+app.add_typer(_db.app, name="db")
+app.add_typer(_place.app, name="place")
+app.add_typer(_route.app, name="route")
+app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 app.add_typer(_game.app, name="game")
 

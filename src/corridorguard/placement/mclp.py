@@ -122,7 +122,7 @@ class MCLP:
     swap_rounds
         Maximum rounds of the 1-swap local search.
     lagrangian_iters
-        Subgradient iterations of the Lagrangian relaxation (0 to skip; default: 150 when
+        Subgradient iterations of the Lagrangian relaxation (0 to skip; default: 250 when
         ``n_demand × n_candidates >= 5e6``, else 0). Its best primal set
         seeds a second swap search (greedy + swap alone can stall several % below the
         optimum on large instances) and its dual value tightens the reported bound.
@@ -174,7 +174,7 @@ class MCLP:
             raise ValidationError("more fixed candidates than p", field="fixed")
         self.swap_rounds = int(swap_rounds)
         if lagrangian_iters is None:  # auto: worth it on large instances only
-            lagrangian_iters = 150 if n * m >= 5_000_000 else 0
+            lagrangian_iters = 250 if n * m >= 5_000_000 else 0
         self.lagrangian_iters = int(lagrangian_iters)
         self.seed = int(seed)
 
@@ -211,25 +211,28 @@ class MCLP:
         return np.array(order, dtype=np.int64)
 
     def _swap(self, sel: np.ndarray) -> np.ndarray:
-        """Best-improvement 1-swap until no swap improves (or ``swap_rounds``).
+        """1-swap local search until no single swap improves (or ``swap_rounds``).
 
-        All ``p × m`` swap values of a round come from one sparse product: demand covered by
+        All ``p × m`` swap values of a round come from one ``bincount``: demand covered by
         exactly one chosen site is *owned* by it, so with ``O[j, i] = w_i`` for the demand
-        ``j`` owns, ``value(j -> k) = gain_k + (O @ A)[j, k] - O[j].sum()`` (built with one
-        ``bincount``).
+        ``j`` owns, ``value(j -> k) = gain_k + (O @ A)[j, k] - O[j].sum()``. Each chosen site's
+        best swap is then tried in order of value, re-checked exactly against the current
+        selection (O(column size)) and applied while it still improves, so one round makes
+        many swaps. The search stops when the round's matrix shows no improving swap.
         """
         a, w = self.coverage, self.weights
-        m = a.shape[1]
+        n, m = a.shape
+        ac = a.tocsc()
         sel = sel.copy()
         fixed = np.isin(sel, self.fixed)
         tol = 1e-9 * max(float(w.sum()), 1.0)
         at = a.T.tocsr()
+        in_sel = np.zeros(m, dtype=bool)
+        in_sel[sel] = True
+        cnt = np.asarray(a @ in_sel.astype(np.float64)).astype(np.int64)
         for _ in range(self.swap_rounds):
-            in_sel = np.zeros(m)
-            in_sel[sel] = 1.0
             slot = np.zeros(m)
             slot[sel] = np.arange(sel.size)
-            cnt = a @ in_sel
             g0 = at @ np.where(cnt == 0, w, 0.0)
             once = np.nonzero(cnt == 1)[0]
             owner = (a @ slot)[once].astype(np.int64)  # the one chosen site covering it
@@ -242,10 +245,29 @@ class MCLP:
             value[:, sel] = -np.inf
             value -= loss[:, None]
             value[fixed] = -np.inf
-            pos, k = np.unravel_index(int(np.argmax(value)), value.shape)
-            if value[pos, k] <= tol:
+            best_k = np.argmax(value, axis=1)
+            best_v = value[np.arange(sel.size), best_k]
+            order = np.argsort(-best_v)
+            if best_v[order[0]] <= tol:
                 break
-            sel[pos] = k
+            mark = np.zeros(n, dtype=bool)
+            batch = max(1, sel.size // 10)  # a few of the best per round: near best-improvement
+            for pos in order[best_v[order] > tol][:batch].tolist():
+                j, k = int(sel[pos]), int(best_k[pos])
+                if in_sel[k]:
+                    continue
+                rows_j = ac.indices[ac.indptr[j] : ac.indptr[j + 1]]
+                rows_k = ac.indices[ac.indptr[k] : ac.indptr[k + 1]]
+                mark[rows_k] = True
+                delta = float(w[rows_k[cnt[rows_k] == 0]].sum()) - float(
+                    w[rows_j[(cnt[rows_j] == 1) & ~mark[rows_j]]].sum()
+                )
+                mark[rows_k] = False
+                if delta > tol:
+                    cnt[rows_j] -= 1
+                    cnt[rows_k] += 1
+                    in_sel[j], in_sel[k] = False, True
+                    sel[pos] = k
         return sel
 
     def _lagrangian(self, lower: float) -> tuple[np.ndarray | None, float]:
@@ -261,6 +283,8 @@ class MCLP:
         if self.lagrangian_iters <= 0 or free <= 0 or free >= m - self.fixed.size:
             return None, np.inf
         at = a.T.tocsr()
+        ac = a.tocsc()
+        n = a.shape[0]
         lam = 0.5 * w
         best_ub, best_v, best_set = np.inf, -1.0, None
         step, stall = 2.0, 0
@@ -277,9 +301,8 @@ class MCLP:
                 stall += 1
                 if stall >= 15:
                     step, stall = step / 2, 0
-            x = np.zeros(m)
-            x[top] = 1.0
-            cov = a @ x
+            lens = ac.indptr[top + 1] - ac.indptr[top]
+            cov = np.bincount(ac.indices[_ranges(ac.indptr[top], lens)], minlength=n)
             value = float(w[cov > 0].sum())
             if value > best_v:
                 best_v, best_set = value, top

@@ -1,0 +1,380 @@
+"""STIX 2.1 export and import of incidents and sites with TLP 2.0 markings.
+
+Mapping (documented in ``docs/sharing.md``):
+
+* an **incident** is an ``incident`` SDO (name = incident type, description, the source dataset
+  as an external reference), a ``location`` SDO (latitude, longitude) and a ``sighting`` that
+  ties them with the time (``sighting_of_ref`` = incident, ``where_sighted_refs`` = [location],
+  ``first_seen`` = ``last_seen`` = incident time, ``count`` = 1). STIX 2.1's ``incident`` is a
+  stub without time or place; the sighting supplies both with standard properties.
+* a **site** is an ``infrastructure`` SDO, a ``location`` SDO and a ``located-at``
+  ``relationship``.
+* every object carries exactly one TLP 2.0 marking (the official OASIS marking-definition ids of
+  extension ``extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d``), ``created_by_ref``
+  = the originating organisation's ``identity``, and the REL-TO list as
+  ``x_corridorguard_rel_to`` (RED recipients as ``x_corridorguard_red_recipients``).
+* ids are UUIDv5 of the originator and record id, so exporting twice gives the same objects and
+  importing twice changes nothing (idempotent).
+
+Every export takes the actor and goes through :func:`~corridorguard.sharing.policy.releasable`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import stix2
+
+from corridorguard.errors import ImportRejected, RowError
+from corridorguard.sharing.policy import TLP, Actor, releasable
+from corridorguard.sharing.records import IncidentRecord, SiteRecord, parse_time
+
+__all__ = [
+    "TLP2_EXTENSION_ID",
+    "TLP_MARKING_IDS",
+    "StixImport",
+    "export_stix",
+    "identity_id",
+    "import_stix",
+    "tlp_marking",
+]
+
+TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+TLP_MARKING_IDS: dict[TLP, str] = {
+    TLP.CLEAR: "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    TLP.GREEN: "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    TLP.AMBER: "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    TLP.AMBER_STRICT: "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    TLP.RED: "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+# TLP 1.0 markings predefined by STIX 2.1, accepted on import (WHITE is CLEAR).
+_TLP1_IDS: dict[str, TLP] = {
+    stix2.TLP_WHITE.id: TLP.CLEAR,
+    stix2.TLP_GREEN.id: TLP.GREEN,
+    stix2.TLP_AMBER.id: TLP.AMBER,
+    stix2.TLP_RED.id: TLP.RED,
+}
+_TLP_BY_ID: dict[str, TLP] = {v: k for k, v in TLP_MARKING_IDS.items()} | _TLP1_IDS
+_NS = uuid.UUID("6b1f3c4e-2a57-4f0e-9d43-8f0c2f5e7a11")  # corridorguard STIX namespace
+_FIXED = datetime(2026, 1, 1, tzinfo=UTC)  # created/modified of identities and sites
+
+
+def tlp_marking(tlp: TLP) -> stix2.MarkingDefinition:
+    """The official TLP 2.0 marking-definition object (OASIS cti-stix-common-objects)."""
+    return stix2.MarkingDefinition(
+        id=TLP_MARKING_IDS[tlp],
+        created="2022-10-01T00:00:00.000Z",
+        name=f"TLP:{tlp.value}",
+        extensions={
+            TLP2_EXTENSION_ID: {
+                "extension_type": "property-extension",
+                "tlp_2_0": tlp.value.lower(),
+            }
+        },
+    )
+
+
+def identity_id(org: str) -> str:
+    """Deterministic ``identity--`` id of an organisation."""
+    return f"identity--{uuid.uuid5(_NS, 'org:' + org)}"
+
+
+def _sid(kind: str, originator: str, record_id: str) -> str:
+    if record_id.startswith(f"{kind}--"):
+        return record_id  # already a STIX id (imported from a partner): keep it
+    return f"{kind}--{uuid.uuid5(_NS, f'{kind}:{originator}:{record_id}')}"
+
+
+def _derived(kind: str, parent: str) -> str:
+    return f"{kind}--{uuid.uuid5(_NS, f'{parent}/{kind}')}"
+
+
+def _common(rec: IncidentRecord | SiteRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "created_by_ref": identity_id(rec.originator),
+        "object_marking_refs": [TLP_MARKING_IDS[rec.tlp]],
+        "x_corridorguard_rel_to": sorted(rec.rel_to),
+    }
+    if rec.tlp is TLP.RED:
+        out["x_corridorguard_red_recipients"] = sorted(rec.red_recipients)
+    return out
+
+
+def _incident_objects(rec: IncidentRecord) -> list[Any]:
+    iid = _sid("incident", rec.originator, rec.id)
+    common = _common(rec)
+    stamp = {"created": rec.time, "modified": rec.time}
+    refs = [{"source_name": rec.source, "external_id": rec.source_id}] if rec.source_id else []
+    incident = stix2.Incident(
+        id=iid,
+        name=rec.type,
+        description=rec.description,
+        external_references=refs or None,
+        x_corridorguard_source=rec.source,
+        x_corridorguard_fatalities=rec.fatalities,
+        allow_custom=True,
+        **stamp,
+        **common,
+    )
+    loc = stix2.Location(
+        id=_derived("location", iid),
+        latitude=rec.lat,
+        longitude=rec.lon,
+        allow_custom=True,
+        **stamp,
+        **common,
+    )
+    sighting = stix2.Sighting(
+        id=_derived("sighting", iid),
+        sighting_of_ref=iid,
+        where_sighted_refs=[loc.id],
+        first_seen=rec.time,
+        last_seen=rec.time,
+        count=1,
+        allow_custom=True,
+        **stamp,
+        **common,
+    )
+    return [incident, loc, sighting]
+
+
+def _site_objects(rec: SiteRecord) -> list[Any]:
+    sid = _sid("infrastructure", rec.originator, rec.id)
+    common = _common(rec)
+    stamp = {"created": _FIXED, "modified": _FIXED}
+    infra = stix2.Infrastructure(
+        id=sid,
+        name=rec.name,
+        description=rec.description or None,
+        x_corridorguard_kind=rec.kind,
+        allow_custom=True,
+        **stamp,
+        **common,
+    )
+    loc = stix2.Location(
+        id=_derived("location", sid),
+        latitude=rec.lat,
+        longitude=rec.lon,
+        allow_custom=True,
+        **stamp,
+        **common,
+    )
+    rel = stix2.Relationship(
+        id=_derived("relationship", sid),
+        relationship_type="located-at",
+        source_ref=sid,
+        target_ref=loc.id,
+        allow_custom=True,
+        **stamp,
+        **common,
+    )
+    return [infra, loc, rel]
+
+
+def export_stix(
+    actor: Actor | None,
+    *,
+    incidents: Iterable[IncidentRecord] = (),
+    sites: Iterable[SiteRecord] = (),
+    to_org: str | None = None,
+) -> stix2.Bundle:
+    """A STIX 2.1 bundle of the records ``actor`` may export (to ``to_org`` if given).
+
+    The bundle holds the marking definitions and originator identities it references.
+    """
+    inc = releasable(actor, incidents, to_org=to_org)
+    sit = releasable(actor, sites, to_org=to_org)
+    objects: list[Any] = []
+    for r in inc:
+        objects.extend(_incident_objects(r))
+    for s in sit:
+        objects.extend(_site_objects(s))
+    tlps = sorted({r.tlp for r in [*inc, *sit]}, key=list(TLP).index)
+    orgs = sorted({r.originator for r in [*inc, *sit]})
+    head: list[Any] = [tlp_marking(t) for t in tlps]
+    head += [
+        stix2.Identity(
+            id=identity_id(o),
+            name=o,
+            identity_class="organization",
+            created=_FIXED,
+            modified=_FIXED,
+        )
+        for o in orgs
+    ]
+    ids = ",".join(o.id for o in head + objects)
+    return stix2.Bundle(
+        objects=head + objects,
+        id=f"bundle--{uuid.uuid5(_NS, ids)}",
+        allow_custom=True,
+    )
+
+
+# ------------------------------------------------------------------ import
+
+
+@dataclass
+class StixImport:
+    """Result of :func:`import_stix`: the records, keyed by id, and what changed."""
+
+    incidents: dict[str, IncidentRecord] = field(default_factory=dict)
+    sites: dict[str, SiteRecord] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _as_objects(bundle: stix2.Bundle | Mapping[str, Any] | str) -> list[dict[str, Any]]:
+    if isinstance(bundle, str):
+        try:
+            bundle = json.loads(bundle)
+        except ValueError as exc:
+            raise ImportRejected("<stix>", [RowError(0, "bundle", f"not JSON: {exc}")]) from None
+    if isinstance(bundle, stix2.Bundle):
+        bundle = json.loads(bundle.serialize())
+    if not isinstance(bundle, Mapping) or bundle.get("type") != "bundle":
+        raise ImportRejected("<stix>", [RowError(0, "type", "not a STIX bundle")])
+    try:
+        parsed = stix2.parse(dict(bundle), allow_custom=True)
+    except stix2.exceptions.STIXError as exc:
+        raise ImportRejected("<stix>", [RowError(0, "bundle", str(exc))]) from None
+    return [
+        json.loads(o.serialize()) if hasattr(o, "serialize") else dict(o) for o in parsed.objects
+    ]
+
+
+class _Reader:
+    """Collects every problem of a bundle before rejecting it (all-or-nothing)."""
+
+    def __init__(self, objects: Sequence[dict[str, Any]], actor: Actor, trust: bool) -> None:
+        self.by_id = {o["id"]: o for o in objects}
+        self.objects = objects
+        self.actor = actor
+        self.trust = trust
+        self.errors: list[RowError] = []
+
+    def bad(self, k: int, fld: str, why: str) -> None:
+        self.errors.append(RowError(k, fld, why))
+
+    def marking(self, k: int, obj: dict[str, Any]) -> dict[str, Any] | None:
+        tlps = {_TLP_BY_ID[m] for m in obj.get("object_marking_refs", []) if m in _TLP_BY_ID}
+        if len(tlps) != 1:
+            self.bad(k, "object_marking_refs", f"{obj['id']}: needs exactly one TLP marking")
+            return None
+        originator = self.actor.org
+        if self.trust:
+            ident = self.by_id.get(obj.get("created_by_ref", ""))
+            if ident is None or not ident.get("name"):
+                self.bad(k, "created_by_ref", f"{obj['id']}: originator identity missing")
+                return None
+            originator = ident["name"]
+        return {
+            "tlp": tlps.pop(),
+            "originator": originator,
+            "rel_to": frozenset(obj.get("x_corridorguard_rel_to", [])),
+            "red_recipients": frozenset(obj.get("x_corridorguard_red_recipients", [])),
+        }
+
+    def incident(
+        self, k: int, obj: dict[str, Any], sighting: dict[str, Any] | None
+    ) -> IncidentRecord | None:
+        mk = self.marking(k, obj)
+        if sighting is None:
+            self.bad(k, "sighting", f"{obj['id']}: no sighting gives its time and place")
+            return None
+        loc = self.by_id.get((sighting.get("where_sighted_refs") or [""])[0])
+        if loc is None or "latitude" not in loc:
+            self.bad(k, "where_sighted_refs", f"{obj['id']}: no location with coordinates")
+            return None
+        if mk is None:
+            return None
+        refs = obj.get("external_references") or [{}]
+        return IncidentRecord(
+            id=obj["id"],
+            source=obj.get("x_corridorguard_source") or refs[0].get("source_name", "stix"),
+            source_id=refs[0].get("external_id"),
+            time=parse_time(sighting.get("first_seen") or obj["created"]),
+            lon=float(loc["longitude"]),
+            lat=float(loc["latitude"]),
+            type=obj.get("name", "incident"),
+            description=obj.get("description", ""),
+            fatalities=obj.get("x_corridorguard_fatalities"),
+            **mk,
+        )
+
+    def site(self, k: int, obj: dict[str, Any], loc: dict[str, Any] | None) -> SiteRecord | None:
+        mk = self.marking(k, obj)
+        if loc is None or "latitude" not in loc:
+            self.bad(k, "relationship", f"{obj['id']}: no located-at location")
+            return None
+        if mk is None:
+            return None
+        return SiteRecord(
+            id=obj["id"],
+            name=obj.get("name", ""),
+            kind=obj.get("x_corridorguard_kind", "site"),
+            lon=float(loc["longitude"]),
+            lat=float(loc["latitude"]),
+            description=obj.get("description") or "",
+            **mk,
+        )
+
+
+def import_stix(
+    bundle: stix2.Bundle | Mapping[str, Any] | str,
+    actor: Actor,
+    *,
+    trust_originator: bool = False,
+    existing: Mapping[str, IncidentRecord | SiteRecord] | None = None,
+) -> StixImport:
+    """Read incidents and sites from a STIX 2.1 bundle, keeping their markings.
+
+    Parameters
+    ----------
+    bundle
+        The bundle (object, dict or JSON text).
+    actor
+        Who imports. Unless ``trust_originator``, the records' originator is the actor's
+        organisation (provenance is never taken from an uploaded payload).
+    trust_originator
+        Partner sync from a configured TAXII source: keep the originator named by
+        ``created_by_ref``.
+    existing
+        Records already held, by id; re-importing the same objects reports them ``unchanged``
+        (idempotent upsert by STIX id).
+
+    Raises
+    ------
+    ImportRejected
+        Every problem of the bundle at once (nothing imported).
+    """
+    objects = _as_objects(bundle)
+    rd = _Reader(objects, actor, trust_originator)
+    sightings = {o["sighting_of_ref"]: o for o in objects if o["type"] == "sighting"}
+    located = {
+        o["source_ref"]: rd.by_id.get(o["target_ref"])
+        for o in objects
+        if o["type"] == "relationship" and o.get("relationship_type") == "located-at"
+    }
+    out = StixImport()
+    for k, obj in enumerate(objects):
+        if obj["type"] == "incident":
+            inc = rd.incident(k, obj, sightings.get(obj["id"]))
+            if inc is not None:
+                out.incidents[inc.id] = inc
+        elif obj["type"] == "infrastructure":
+            site = rd.site(k, obj, located.get(obj["id"]))
+            if site is not None:
+                out.sites[site.id] = site
+    if rd.errors:
+        raise ImportRejected("<stix>", rd.errors)
+    held = existing or {}
+    for rid, rec in [*out.incidents.items(), *out.sites.items()]:
+        old = held.get(rid)
+        (out.created if old is None else out.unchanged if old == rec else out.updated).append(rid)
+    return out
