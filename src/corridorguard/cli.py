@@ -23,7 +23,6 @@ from corridorguard._cli import incidents as _incidents
 from corridorguard._cli import patrol as _patrol
 from corridorguard._cli import place as _place
 from corridorguard._cli import plan as _plan
-from corridorguard._cli import place as _place
 from corridorguard._cli import risk as _risk
 from corridorguard._cli import route as _route
 from corridorguard._cli import scenario as _scenario
@@ -83,11 +82,6 @@ app.add_typer(_db.app, name="db")
 app.command("demo")(_demo.demo)
 app.command("plan")(_plan.plan)
 app.add_typer(_audit.app, name="audit")
-app.add_typer(_incidents.app, name="incidents")
-app.add_typer(_db.app, name="db")
-app.add_typer(_place.app, name="place")
-app.add_typer(_route.app, name="route")
-app.command("demo")(_demo.demo)
 app.add_typer(_exercise.app, name="exercise")
 app.add_typer(_game.app, name="game")
 
