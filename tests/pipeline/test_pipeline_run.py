@@ -111,3 +111,15 @@ def test_rich_history_is_selected_by_backtest() -> None:
     section = _forecast({"forecast": json.loads(json.dumps(fc.to_dict()))})
     assert "VALIDATED by backtest" in section and "NOT VALIDATED" not in section
     assert "PAI@5% ratio" in section
+
+
+def test_dask_cluster_gives_the_same_evaluation(planned: tuple[PlanResult, Path]) -> None:
+    from distributed import LocalCluster
+
+    result, _ = planned
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        on_dask = run_plan("cpec", days=2, seed=5, sizes=SIZES, dask=cluster.scheduler_address)
+    assert on_dask.comparison.to_dict() == result.comparison.to_dict()
+    assert on_dask.what_if.to_dict() == result.what_if.to_dict()
