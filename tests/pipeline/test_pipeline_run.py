@@ -52,6 +52,10 @@ def test_layers_are_written(planned: tuple[PlanResult, Path]) -> None:
     assert list((out / "layers" / "routes").rglob("*.gpx"))
     assert list((out / "layers" / "routes").rglob("*.kml"))
     assert (out / "layers" / "convoy_dasu_islamabad.gpx").read_text("utf-8").startswith("<?xml")
+    placed = json.loads((out / "layers" / "placement.geojson").read_text("utf-8"))
+    layers = {f["properties"]["layer"] for f in placed["features"]}
+    assert layers == {"checkpoint", "camera", "drone", "qrf_base_current", "qrf_base_optimised"}
+    assert all(f["properties"]["label"] == "schematic" for f in placed["features"])
 
 
 def test_optimised_beats_static_with_ci_excluding_zero(planned: tuple[PlanResult, Path]) -> None:

@@ -39,7 +39,44 @@ def _layers(r: PlanResult, out: Path) -> dict[str, Any]:
     }
     (layers / "camera_gaps.geojson").write_text(json.dumps(gaps), encoding="utf-8")
     files["camera_gaps"] = "layers/camera_gaps.geojson"
+    (layers / "placement.geojson").write_text(json.dumps(placement_geojson(r)), encoding="utf-8")
+    files["placement"] = "layers/placement.geojson"
     return files
+
+
+def _point(lon: float, lat: float, props: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": props,
+    }
+
+
+def placement_geojson(r: PlanResult) -> dict[str, Any]:
+    """Checkpoints (segment midpoints), cameras, drone stations and QRF bases (today's and the
+    optimised ones) as one RFC 7946 FeatureCollection; every feature carries the road label."""
+    sc, pl = r.scenario, r.placements
+    label = sc.labels.get("roads", "schematic")
+    feats: list[dict[str, Any]] = []
+    edges = {e.id: e for e in sc.edges}
+    for force, cp in pl.checkpoints.items():
+        for c in cp.checkpoints_:
+            e = edges[c["edge"]]
+            a, b = sc.node(e.source), sc.node(e.target)
+            props = {"layer": "checkpoint", "force": force, "label": label, **c}
+            feats.append(_point((a.lon + b.lon) / 2, (a.lat + b.lat) / 2, props))
+    for layer, src in (("camera", pl.cameras), ("drone", pl.drones)):
+        for unit, p in src.items():
+            for nid in p.selected_:
+                n = sc.node(nid)
+                props = {"layer": layer, "unit": unit, "node": nid, "label": label}
+                feats.append(_point(n.lon, n.lat, props))
+    for layer, bases in (("qrf_base_current", pl.qrf), ("qrf_base_optimised", pl.qrf_opt)):
+        for unit, q in bases.items():
+            n = sc.node(q.bases[0])
+            props = {"layer": layer, "unit": unit, "node": q.bases[0], "label": label}
+            feats.append(_point(n.lon, n.lat, props))
+    return {"type": "FeatureCollection", "features": feats}
 
 
 def write_outputs(

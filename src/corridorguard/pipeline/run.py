@@ -248,8 +248,9 @@ def run_plan(
     """Run the whole planning job; see ``docs/user-guide.md``.
 
     ``incidents``: incident records (``Incident`` objects or dicts with lon, lat, time); ``None``
-    uses the built-in CPEC layer. ``days``: plan length (patrol schedules, convoy schedules and
-    the forecast horizon). Everything random derives from ``seed``, recorded in the result.
+    uses the scenario's built-in incident layer (``cpec``), if any, else no history (a flat
+    prior). ``days``: plan length (patrol schedules, convoy schedules and the forecast horizon).
+    Everything random derives from ``seed``, recorded in the result.
     """
     if days < 1:
         raise ValidationError("must be >= 1", field="days")
@@ -259,10 +260,14 @@ def run_plan(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if incidents is None:
-        from corridorguard.incidents import builtin_incidents
+        from corridorguard.incidents import BUILTIN_LAYERS, builtin_incidents
 
-        incidents = builtin_incidents("cpec")
-        incidents_source = incidents_source or "built-in CPEC layer (13 reported attacks)"
+        if sc.name in BUILTIN_LAYERS:
+            incidents = builtin_incidents(sc.name)
+            incidents_source = incidents_source or f"built-in {sc.name} incident layer"
+        else:
+            incidents = []
+            incidents_source = "none (no built-in incident layer for this scenario)"
     fc = forecast_risk(
         sc, events_from(list(incidents)), horizon_days=days, seed=seed,
         progress=_stage(progress, "forecast"),
