@@ -68,3 +68,14 @@ def test_checkpoint_covers_its_segment_end_sites_and_route_share(index: TargetIn
     share = e1.length_m / (e1.length_m + e2.length_m)
     assert cov[index.pos["dasu_islamabad"]] == pytest.approx(share)
     assert cov[index.pos["gwadar_port"]] == 0.0
+
+
+def test_incidents_outside_the_corridor_are_not_used() -> None:
+    from corridorguard.pipeline.forecast import events_from, forecast_risk
+
+    sc = load_scenario("cpec")
+    far = [{"lon": 36.3, "lat": 33.5, "time": DAY0 - timedelta(days=k)} for k in range(60)]
+    fc = forecast_risk(sc, events_from(far), horizon_days=3, seed=0)
+    assert fc.status == "prior" and fc.n_events == 0
+    assert "60 of the 60 given incidents lie outside the corridor" in fc.reason
+    assert fc.expected.sum() > 0  # flat prior, still a forecast

@@ -165,7 +165,7 @@ def _has_place(r: Any) -> bool:
 
 def _rich_enough(events: Events | None) -> tuple[bool, str]:
     if events is None or len(events) == 0:
-        return False, "no incident history was given"
+        return False, "no incident history in or near the corridor"
     n = len(events)
     if n < MIN_EVENTS:
         return False, (
@@ -193,7 +193,12 @@ def forecast_risk(
     if horizon_days <= 0:
         raise ValidationError("must be > 0", field="days")
     grid = Grid.around_scenario(scenario, cell_m=CELL_M, buffer_m=BUFFER_M)
+    n_given = 0 if events is None else len(events)
+    events = _near(scenario, events)
     ok, why = _rich_enough(events)
+    n_near = 0 if events is None else len(events)
+    if n_near < n_given:
+        why += f" ({n_given - n_near} of the {n_given} given incidents lie outside the corridor)"
     start = _start(events)
     backtest: dict[str, Any] | None = None
     if ok:
@@ -231,6 +236,26 @@ def forecast_risk(
         backtest=backtest,
         params=params,
     )
+
+
+NEAR_DEG = 1.0
+"""Incidents further than this (degrees) outside the scenario's bounding box are not used."""
+
+
+def _near(scenario: Scenario, events: Events | None) -> Events | None:
+    """The events within the scenario's bounding box padded by ``NEAR_DEG``."""
+    if events is None or len(events) == 0:
+        return events
+    x0, y0, x1, y1 = scenario.bbox()
+    keep = (
+        (events.lon >= x0 - NEAR_DEG)
+        & (events.lon <= x1 + NEAR_DEG)
+        & (events.lat >= y0 - NEAR_DEG)
+        & (events.lat <= y1 + NEAR_DEG)
+    )
+    if keep.all():
+        return events
+    return events.select(keep) if keep.any() else None
 
 
 def _start(events: Events | None) -> float:
