@@ -88,7 +88,6 @@ def solve_mip(
         h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("random_seed", int(seed))
-    h.setOptionValue("threads", 1)
     h.passModel(lp)
     if start is not None and is_mip:
         sol = highspy.HighsSolution()
