@@ -249,10 +249,10 @@ class Placements:
 def reset_highs() -> None:
     """Reset HiGHS's process-wide thread scheduler.
 
-    The placement engine runs HiGHS with ``threads=1``; once another engine (games, patrol) has
-    started HiGHS's global scheduler with the default thread count, later placement solves stop
-    with model status "Not Set". Resetting the scheduler between engines avoids that (an adapter
-    here; the engines are unchanged).
+    A solve with a ``threads`` option different from the running global scheduler stops with
+    model status "Not Set" (the placement engine used ``threads=1`` while the games and patrol
+    engines had started the scheduler with the default). Resetting the scheduler between
+    engines guards against that (an adapter here; the engines are unchanged).
     """
     import highspy
 
