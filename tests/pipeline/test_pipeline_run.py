@@ -97,8 +97,12 @@ def test_rich_history_is_selected_by_backtest() -> None:
         )
     from corridorguard.pipeline.forecast import events_from
 
-    fc = forecast_risk(sc, events_from(recs), horizon_days=7, seed=1)
+    calls: list[tuple[int, int | None]] = []
+    fc = forecast_risk(
+        sc, events_from(recs), horizon_days=7, seed=1, progress=lambda d, t: calls.append((d, t))
+    )
     assert fc.status == "validated" and fc.validated
+    assert calls and calls[-1][0] == calls[-1][1]  # the backtest reported its progress
     assert fc.backtest is not None and fc.backtest["n_origins"] == 12
     assert fc.model in fc.backtest["models"]
     assert "backtest" in fc.reason

@@ -268,10 +268,12 @@ def run_plan(
         else:
             incidents = []
             incidents_source = "none (no built-in incident layer for this scenario)"
+    _stage(progress, "forecast")(0, None)
     fc = forecast_risk(
         sc, events_from(list(incidents)), horizon_days=days, seed=seed,
         progress=_stage(progress, "forecast"),
     )  # fmt: skip
+    _stage(progress, "forecast")(1, 1)
     timings["forecast"] = time.perf_counter() - t0
 
     t = time.perf_counter()
