@@ -232,6 +232,116 @@ def _put(
         dst[rt.id] = np.clip(cov, 0.0, 1.0)
 
 
+def _incidents(sc: Scenario, incidents: Sequence[Any] | None, source: str) -> tuple[list[Any], str]:
+    if incidents is not None:
+        return list(incidents), source or "given records"
+    from corridorguard.incidents import BUILTIN_LAYERS, builtin_incidents
+
+    if sc.name in BUILTIN_LAYERS:
+        return builtin_incidents(sc.name), source or f"built-in {sc.name} incident layer"
+    return [], "none (no built-in incident layer for this scenario)"
+
+
+@dataclass
+class _Timer:
+    progress: Progress | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def stage(self, name: str) -> Callable[[int, int | None], None]:
+        return _stage(self.progress, name)
+
+    def lap(self, name: str, t0: float) -> float:
+        now = time.perf_counter()
+        self.timings[name] = now - t0
+        return now
+
+
+def _engines(
+    sc: Scenario, fc: Forecast, *, days: int, seed: int, a: Assumptions, clock: _Timer
+) -> tuple[PatrolPlan, Placements, dict[str, ConvoyRouter]]:
+    """Joint patrol plan, placements and convoy routes."""
+    t = time.perf_counter()
+    pstage = clock.stage("patrols")
+    weights = attack_weights(sc, fc.site_risk(), fc.edge_risk_per_km())
+    psc = _patrol_scenario(sc)
+    patrol = plan_patrols(
+        psc,
+        PatrolConfig(days=days, slot_minutes=SLOT_MINUTES, seed=seed),
+        risk=patrol_risk(psc, weights, slot_minutes=SLOT_MINUTES),
+        progress=lambda _s, done, total: pstage(done, total),
+    )
+    t = clock.lap("patrols", t)
+    clock.stage("placement")(0, 2)
+    placements = solve_placements(
+        sc, edge_risk=fc.relative_edge_risk(), site_risk=fc.consequence_site_risk(sc), assumptions=a
+    )
+    clock.stage("placement")(1, 2)
+    routers = convoy_routes(sc, fc.relative_edge_risk(), days=days, seed=seed)
+    clock.stage("placement")(2, 2)
+    clock.lap("placement_routing", t)
+    return patrol, placements, routers
+
+
+def _plan_inputs(
+    sc: Scenario,
+    patrol: PatrolPlan,
+    placements: Placements,
+    routers: dict[str, ConvoyRouter],
+    *,
+    days: int,
+    seed: int,
+    a: Assumptions,
+    clock: _Timer,
+) -> tuple[PlanInputs, dict[str, Any]]:
+    """Map every engine's result onto the simulator's targets; solve the site-guard game."""
+    etas = {cid: r.routes_[0].eta_s for cid, r in routers.items()}
+    index = TargetIndex(sim_targets(sc, etas), sc)
+    t = time.perf_counter()
+    clock.stage("game")(0, 1)
+    game, coord = _solve_game(sc, index.targets)
+    clock.stage("game")(1, 1)
+    clock.lap("game", t)
+    cdays = convoy_days(routers)
+    cfg = patrol.config
+    starts = [day_start(cfg.start_date, d, cfg.utc_offset_hours) for d in range(days)]
+    units = [u.id for _, u in sc.units() if u.kind == "patrol"]
+    presence = _presence(index, patrol.schedules, units, starts, cdays)
+    alone: dict[str, np.ndarray] = {}
+    for _fid, sched in _alone_schedules(patrol, days, seed).items():
+        alone |= _presence(index, sched, units, starts, cdays)
+    alone = {u: v for u, v in alone.items() if v.any()}
+    inp = PlanInputs(sc, index, placements, presence, alone, route_mix(routers), a)
+    inp.guards = _guard_coverage(coord, index)
+    game["deployed"] = _deployed_summary(inp.guards, index, sc)
+    return inp, game
+
+
+def _evaluate(
+    inp: PlanInputs, *, seed: int, sizes: SimSizes, dask: Any, clock: _Timer
+) -> tuple[Comparison, WhatIf]:
+    """Static vs optimised vs uncoordinated on common random numbers, then what-if curves."""
+    t = time.perf_counter()
+    plans = {k: build_plan(inp, k) for k in ("static", "optimised", "uncoordinated")}
+    attacker = inp.assumptions.attacker()
+    opts: dict[str, Any] = {"dask": dask} if dask else {}
+    if sizes.workers is not None:
+        opts["workers"] = sizes.workers
+    comparison = compare_plans(
+        plans, attacker, n_days=sizes.compare_days, seed=seed,
+        progress=clock.stage("simulate"), **opts,
+    )  # fmt: skip
+    t = clock.lap("simulate", t)
+    by_target = comparison.results["optimised"].by_target
+    inp.priority = np.array([float(x["harm_per_day"]) for x in by_target])
+    wi = what_if(
+        lambda lv: build_plan(inp, "optimised", extra=lv, name=_label(lv)),
+        WHAT_IF_LEVELS, attacker, n_days=sizes.what_if_days, seed=seed,
+        progress=clock.stage("what-if"), **opts,
+    )  # fmt: skip
+    clock.lap("what_if", t)
+    return comparison, wi
+
+
 def run_plan(
     scenario: Scenario | str,
     incidents: Sequence[Any] | None = None,
@@ -257,98 +367,30 @@ def run_plan(
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
     sizes = sizes or SimSizes()
     a = assumptions or Assumptions()
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    if incidents is None:
-        from corridorguard.incidents import BUILTIN_LAYERS, builtin_incidents
-
-        if sc.name in BUILTIN_LAYERS:
-            incidents = builtin_incidents(sc.name)
-            incidents_source = incidents_source or f"built-in {sc.name} incident layer"
-        else:
-            incidents = []
-            incidents_source = "none (no built-in incident layer for this scenario)"
-    _stage(progress, "forecast")(0, None)
+    clock = _Timer(progress)
+    t = time.perf_counter()
+    records, source = _incidents(sc, incidents, incidents_source)
+    clock.stage("forecast")(0, None)
     fc = forecast_risk(
-        sc, events_from(list(incidents)), horizon_days=days, seed=seed,
-        progress=_stage(progress, "forecast"),
-    )  # fmt: skip
-    _stage(progress, "forecast")(1, 1)
-    timings["forecast"] = time.perf_counter() - t0
-
-    t = time.perf_counter()
-    pstage = _stage(progress, "patrols")
-    weights = attack_weights(sc, fc.site_risk(), fc.edge_risk_per_km())
-    psc = _patrol_scenario(sc)
-    patrol = plan_patrols(
-        psc,
-        PatrolConfig(days=days, slot_minutes=SLOT_MINUTES, seed=seed),
-        risk=patrol_risk(psc, weights, slot_minutes=SLOT_MINUTES),
-        progress=lambda _s, done, total: pstage(done, total),
+        sc, events_from(records), horizon_days=days, seed=seed, progress=clock.stage("forecast")
     )
-    timings["patrols"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    _stage(progress, "placement")(0, 2)
-    placements = solve_placements(
-        sc, edge_risk=fc.relative_edge_risk(), site_risk=fc.consequence_site_risk(sc), assumptions=a
+    clock.stage("forecast")(1, 1)
+    clock.lap("forecast", t)
+    patrol, placements, routers = _engines(sc, fc, days=days, seed=seed, a=a, clock=clock)
+    inp, game = _plan_inputs(
+        sc, patrol, placements, routers, days=days, seed=seed, a=a, clock=clock
     )
-    _stage(progress, "placement")(1, 2)
-    routers = convoy_routes(sc, fc.relative_edge_risk(), days=days, seed=seed)
-    _stage(progress, "placement")(2, 2)
-    timings["placement_routing"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    etas = {cid: r.routes_[0].eta_s for cid, r in routers.items()}
-    index = TargetIndex(sim_targets(sc, etas), sc)
-    tg = time.perf_counter()
-    _stage(progress, "game")(0, 1)
-    game, coord = _solve_game(sc, index.targets)
-    _stage(progress, "game")(1, 1)
-    timings["game"] = time.perf_counter() - tg
-    cdays = convoy_days(routers)
-    cfg = patrol.config
-    starts = [day_start(cfg.start_date, d, cfg.utc_offset_hours) for d in range(days)]
-    patrol_units = [u.id for _, u in sc.units() if u.kind == "patrol"]
-    presence = _presence(index, patrol.schedules, patrol_units, starts, cdays)
-    alone: dict[str, np.ndarray] = {}
-    for _fid, sched in _alone_schedules(patrol, days, seed).items():
-        alone |= _presence(index, sched, patrol_units, starts, cdays)
-    alone = {u: v for u, v in alone.items() if v.any()}
-    inp = PlanInputs(sc, index, placements, presence, alone, route_mix(routers), a)
-    inp.guards = _guard_coverage(coord, index)
-    game["deployed"] = _deployed_summary(inp.guards, index, sc)
-    plans = {k: build_plan(inp, k) for k in ("static", "optimised", "uncoordinated")}
-    attacker = a.attacker()
-    opts: dict[str, Any] = {"dask": dask} if dask else {}
-    if sizes.workers is not None:
-        opts["workers"] = sizes.workers
-    comparison = compare_plans(
-        plans, attacker, n_days=sizes.compare_days, seed=seed,
-        progress=_stage(progress, "simulate"), **opts,
-    )  # fmt: skip
-    timings["simulate"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    by_target = comparison.results["optimised"].by_target
-    inp.priority = np.array([float(x["harm_per_day"]) for x in by_target])
-    wi = what_if(
-        lambda lv: build_plan(inp, "optimised", extra=lv, name=_label(lv)),
-        WHAT_IF_LEVELS, attacker, n_days=sizes.what_if_days, seed=seed,
-        progress=_stage(progress, "what-if"), **opts,
-    )  # fmt: skip
-    timings["what_if"] = time.perf_counter() - t
+    comparison, wi = _evaluate(inp, seed=seed, sizes=sizes, dask=dask, clock=clock)
     result = PlanResult(
         scenario=sc, seed=seed, days=days, forecast=fc, game=game, patrol=patrol,
         placements=placements, convoys=routers, comparison=comparison, what_if=wi,
-        assumptions=a, sizes=sizes, incidents_source=incidents_source or "given records",
-        timings=timings,
+        assumptions=a, sizes=sizes, incidents_source=source, timings=clock.timings,
     )  # fmt: skip
     if out_dir is not None:
         from corridorguard.pipeline.outputs import write_outputs
 
         t = time.perf_counter()
-        write_outputs(result, Path(out_dir), progress=_stage(progress, "report"))
+        write_outputs(result, Path(out_dir), progress=clock.stage("report"))
         result.timings["outputs"] = time.perf_counter() - t
     return result
 
