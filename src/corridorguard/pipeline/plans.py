@@ -317,28 +317,41 @@ def solve_placements(
             pl.static_drones[u.id] = SensorPlacement(
                 scenario, kind="drone", count=1, candidates=[u.base], edge_risk=er, site_risk=sr
             ).solve()
-        qrfs = sorted(_units(f, "qrf"), key=lambda u: (-u.speed_kmh, u.id))
-        for u in qrfs:
-            pl.qrf[u.id] = QRFCoverage(
-                scenario, bases=[u.base], speed_kmh=u.speed_kmh, minutes=assumptions.qrf_minutes,
-                edge_risk=er, site_risk=sr,
-            ).solve()  # fmt: skip
-        if qrfs and len(nodes) >= len(qrfs):
-            choice = QRFCoverage(
-                scenario,
-                bases=[u.base for u in qrfs],
-                minutes=assumptions.qrf_minutes,
-                speed_kmh=qrfs[-1].speed_kmh,
-                edge_risk=er,
-                site_risk=sr,
-            ).place_bases(len(qrfs), objective="p-median", candidates=nodes, time_limit=30.0)
-            pl.qrf_bases[f.id] = choice
-            for u, base in zip(qrfs, choice["bases"], strict=False):
-                pl.qrf_opt[u.id] = QRFCoverage(
-                    scenario, bases=[base], speed_kmh=u.speed_kmh,
-                    minutes=assumptions.qrf_minutes, edge_risk=er, site_risk=sr,
-                ).solve()  # fmt: skip
+        _place_qrf(scenario, f, nodes, pl, assumptions, er, sr)
     return pl
+
+
+def _place_qrf(
+    scenario: Scenario,
+    f: Force,
+    nodes: list[str],
+    pl: Placements,
+    assumptions: Assumptions,
+    er: dict[str, float],
+    sr: dict[str, float],
+) -> None:
+    """Response times from each QRF unit's base today and from the p-median bases."""
+    qrfs = sorted(_units(f, "qrf"), key=lambda u: (-u.speed_kmh, u.id))
+    for u in qrfs:
+        pl.qrf[u.id] = QRFCoverage(
+            scenario, bases=[u.base], speed_kmh=u.speed_kmh, minutes=assumptions.qrf_minutes,
+            edge_risk=er, site_risk=sr,
+        ).solve()  # fmt: skip
+    if qrfs and len(nodes) >= len(qrfs):
+        choice = QRFCoverage(
+            scenario,
+            bases=[u.base for u in qrfs],
+            minutes=assumptions.qrf_minutes,
+            speed_kmh=qrfs[-1].speed_kmh,
+            edge_risk=er,
+            site_risk=sr,
+        ).place_bases(len(qrfs), objective="p-median", candidates=nodes, time_limit=30.0)
+        pl.qrf_bases[f.id] = choice
+        for u, base in zip(qrfs, choice["bases"], strict=False):
+            pl.qrf_opt[u.id] = QRFCoverage(
+                scenario, bases=[base], speed_kmh=u.speed_kmh,
+                minutes=assumptions.qrf_minutes, edge_risk=er, site_risk=sr,
+            ).solve()  # fmt: skip
 
 
 def _edge(scenario: Scenario, eid: str) -> Any:
