@@ -256,7 +256,9 @@ def reset_highs() -> None:
     """
     import highspy
 
-    highspy.Highs.resetGlobalScheduler(True)
+    reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+    if reset is not None:  # highspy >= 1.7.1
+        reset(True)
 
 
 def _force_nodes(scenario: Scenario, f: Force) -> list[str]:
