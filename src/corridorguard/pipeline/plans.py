@@ -257,7 +257,7 @@ def reset_highs() -> None:
     import highspy
 
     reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
-    if reset is not None:  # highspy >= 1.7.1
+    if reset is not None:  # not every highspy version has it
         reset(True)
 
 
