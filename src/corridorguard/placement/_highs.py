@@ -53,6 +53,7 @@ def solve_mip(
     mip_rel_gap: float = 1e-6,
     start: np.ndarray | None = None,
     seed: int = 0,
+    options: dict[str, bool | int | float] | None = None,
 ) -> MipResult:
     """Solve ``opt cost @ x`` s.t. ``row_lower <= a @ x <= row_upper``, bounds, integrality.
 
@@ -88,6 +89,8 @@ def solve_mip(
         h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("random_seed", int(seed))
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     h.passModel(lp)
     if start is not None and is_mip:
         sol = highspy.HighsSolution()

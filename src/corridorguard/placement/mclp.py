@@ -36,6 +36,16 @@ from corridorguard.placement._highs import solve_mip
 __all__ = ["MCLP", "great_circle_coverage", "solve_mclp"]
 
 EARTH_RADIUS_M = 6_371_008.8
+_MIP_OPTIONS: dict[str, bool | int | float] = {
+    # the warm start (greedy + swap) makes HiGHS's own primal heuristics mostly redundant, and
+    # the root LP is tight: on the benchmark instances these settings cut solve time by ~25 %
+    "mip_allow_restart": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_allow_cut_separation_at_nodes": False,
+}
 Progress = Callable[[int, int | None], None]
 
 
@@ -353,6 +363,7 @@ class MCLP:
             mip_rel_gap=self.mip_rel_gap,
             start=np.concatenate([x0, y0]),
             seed=self.seed,
+            options=_MIP_OPTIONS,
         )
         sel = np.nonzero(res.x[:m] > 0.5)[0]
         return sel, res.objective, res.bound, res.status
