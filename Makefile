@@ -14,8 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+DEMO_DB := sqlite:///out/corridorguard.sqlite3
+
+# The main job on the built-in CPEC scenario, on the embedded SQLite store (out/corridorguard.sqlite3):
+# the built-in incident layer is imported first (idempotent), then `plan` reads it from the store.
 demo: venv
-	$(BIN)/corridorguard demo --out out
+	mkdir -p out
+	$(BIN)/corridorguard incidents import-builtin cpec --db $(DEMO_DB)
+	$(BIN)/corridorguard plan --scenario cpec --days 7 --seed 1 --out out --db $(DEMO_DB)
 
 lint: venv
 	$(BIN)/ruff check src tests bench

@@ -23,6 +23,7 @@ from corridorguard._cli import incidents as _incidents
 from corridorguard._cli import orgs as _orgs
 from corridorguard._cli import patrol as _patrol
 from corridorguard._cli import place as _place
+from corridorguard._cli import plan as _plan
 from corridorguard._cli import risk as _risk
 from corridorguard._cli import route as _route
 from corridorguard._cli import scenario as _scenario
@@ -90,6 +91,7 @@ app.add_typer(_tokens.app, name="tokens")
 app.add_typer(_sync.app, name="sync")
 app.command("serve")(_serve.serve)
 app.command("demo")(_demo.demo)
+app.command("plan")(_plan.plan)
 app.add_typer(_exercise.app, name="exercise")
 app.add_typer(_game.app, name="game")
 

@@ -12,7 +12,7 @@ from corridorguard.scenario.export import write_geojson
 
 
 def demo(out: Path = typer.Option(Path("out"), "--out", help="Output folder.")) -> None:
-    """Run the main job on the built-in CPEC scenario with the embedded store."""
+    """Quick look: map and GeoJSON of the built-in CPEC scenario (`make demo` runs `plan`)."""
     out.mkdir(parents=True, exist_ok=True)
     scenario = load_scenario("cpec")
     map_png = write_corridor_map(scenario, out / "corridor.png")
