@@ -26,17 +26,16 @@ from open_spiel.python.algorithms import stackelberg_lp
 from scipy.optimize import minimize
 
 from corridorguard.games import (
-    AttackerType,
     Eraser,
     Game,
     MonotonicMaximin,
     MultipleLP,
     Origami,
-    PayoffArrays,
     QuantalResponse,
     comb_sample,
     monotone_worst_case,
     qr_defender_utility,
+    random_game,
     to_normal_form,
 )
 
@@ -127,28 +126,11 @@ def grid_b() -> None:
         )
 
 
-def bayes(n: int, m: int, types: int, seed: int) -> Game:
-    rng = np.random.default_rng(seed)
-    rd = rng.integers(1, 11, n).astype(float)
-    pd = -rng.integers(1, 11, n).astype(float)
-    ats = []
-    for k in range(types):
-        ra = rng.integers(1, 11, n).astype(float)
-        pa = -rng.integers(1, 11, n).astype(float)
-        ats.append(AttackerType(f"a{k}", 1.0 / types, PayoffArrays(rd, pd, ra, pa)))
-    mean = PayoffArrays(
-        rd, pd, np.mean([t.payoffs.ra for t in ats], 0), np.mean([t.payoffs.pa for t in ats], 0)
-    )
-    g = Game(mean, m, attacker_types=tuple(ats))
-    g.validate()
-    return g
-
-
 def eraser_bayes(seeds: int = 8) -> None:
     print("\n### ERASER, 5 attacker types, 200 targets × 20 resources (median of 3 per seed)\n")
     times = []
     for seed in range(seeds):
-        g = bayes(200, 20, 5, seed)
+        g = random_game(200, 20, types=5, seed=seed)
         t, _ = timed(lambda g=g: Eraser(g).solve(), 3)
         times.append(t)
     print("| seeds | median | min | max | per seed |")

@@ -16,18 +16,8 @@ from corridorguard.games import (
     ResourceType,
     monotone_worst_case,
     qr_defender_utility,
+    random_game,
 )
-
-
-def random_game(n: int, m: int, seed: int) -> Game:
-    rng = np.random.default_rng(seed)
-    return Game.from_arrays(
-        rng.integers(1, 11, n).astype(float),
-        -rng.integers(1, 11, n).astype(float),
-        rng.integers(1, 11, n).astype(float),
-        -rng.integers(1, 11, n).astype(float),
-        resources=m,
-    )
 
 
 def multistart_nlp(g: Game, starts: int, **kw) -> float:
@@ -53,7 +43,7 @@ def multistart_nlp(g: Game, starts: int, **kw) -> float:
 
 @pytest.mark.parametrize(("n", "m", "seed"), [(4, 1, 0), (6, 2, 1), (8, 3, 2)])
 def test_qr_is_at_least_as_good_as_multistart_nlp(n: int, m: int, seed: int) -> None:
-    g = random_game(n, m, seed)
+    g = random_game(n, m, seed=seed)
     s = QuantalResponse(g, lam=0.76).solve()
     assert s.coverage_.sum() <= m + 1e-9
     assert np.all((s.coverage_ >= 0) & (s.coverage_ <= 1))
@@ -62,7 +52,7 @@ def test_qr_is_at_least_as_good_as_multistart_nlp(n: int, m: int, seed: int) -> 
 
 
 def test_suqr_weights() -> None:
-    g = random_game(6, 2, 3)
+    g = random_game(6, 2, seed=3)
     w = (-9.85, 0.37, 0.15)
     s = QuantalResponse(g, weights=w).solve()
     assert s.defender_utility_ >= multistart_nlp(g, 30, weights=w) - 1e-3
@@ -85,7 +75,7 @@ def worst_monotone(g: Game, c: np.ndarray, tol: float = 1e-7) -> float:
 
 @pytest.mark.parametrize(("n", "m", "seed"), [(3, 1, 0), (4, 2, 1), (5, 2, 2), (6, 2, 3)])
 def test_monotonic_maximin_is_robust_and_optimal_on_samples(n: int, m: int, seed: int) -> None:
-    g = random_game(n, m, seed)
+    g = random_game(n, m, seed=seed)
     s = MonotonicMaximin(g).solve()
     assert s.worst_case_utility_ == pytest.approx(worst_monotone(g, s.coverage_), abs=1e-5)
     assert monotone_worst_case(g, s.coverage_) == pytest.approx(s.worst_case_utility_)
@@ -99,7 +89,7 @@ def test_monotonic_maximin_is_robust_and_optimal_on_samples(n: int, m: int, seed
 
 
 def test_interval_solver_with_point_intervals_is_the_sse() -> None:
-    g = random_game(6, 2, 4)
+    g = random_game(6, 2, seed=4)
     robust = IntervalSolver(g).solve()
     sse = Origami(g).solve().defender_utility_
     # near-ties within eps count as attackable, so the robust value is conservative by O(eps)
@@ -114,7 +104,7 @@ def worst_interval(g: Game, c: np.ndarray, tol: float = 1e-7) -> float:
 
 
 def test_interval_solver_maximises_the_worst_case() -> None:
-    base = random_game(5, 2, 6)
+    base = random_game(5, 2, seed=6)
     p = base.payoffs
     g = base.replace(ra_range=np.c_[p.ra - 1, p.ra + 1], pa_range=np.c_[p.pa - 0.5, p.pa + 0.5])
     s = IntervalSolver(g).solve()
@@ -130,7 +120,7 @@ def test_interval_solver_maximises_the_worst_case() -> None:
 
 
 def test_qr_with_one_universal_type_equals_homogeneous() -> None:
-    g = random_game(10, 3, 8)
+    g = random_game(10, 3, seed=8)
     homogeneous = QuantalResponse(g).solve()
     typed = QuantalResponse(g.replace(resource_types=(ResourceType("r", 3),))).solve()
     assert typed.method_ == "cutting-plane LP" and homogeneous.method_ == "Lagrangian"
@@ -139,7 +129,7 @@ def test_qr_with_one_universal_type_equals_homogeneous() -> None:
 
 
 def test_qr_with_typed_resources_beats_multistart_nlp() -> None:
-    g = random_game(7, 3, 9).replace(
+    g = random_game(7, 3, seed=9).replace(
         resource_types=(
             ResourceType("a", 2, eligible=(0, 1, 2, 3)),
             ResourceType("b", 1, eligible=(3, 4, 5, 6)),
@@ -175,7 +165,7 @@ def test_qr_with_typed_resources_beats_multistart_nlp() -> None:
 
 
 def test_qr_respects_a_burden_cap() -> None:
-    g = random_game(8, 3, 10)
+    g = random_game(8, 3, seed=10)
     b = np.arange(8, dtype=float)
     s = QuantalResponse(g.replace(burden=Burden(b, cap=2.0))).solve()
     assert b @ s.coverage_ <= 2.0 + 1e-7

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from corridorguard.games import AttackerType, Eraser, Game, PayoffArrays
-
-
-def bayesian(n: int, m: int, types: int, seed: int) -> Game:
-    rng = np.random.default_rng(seed)
-    rd = rng.integers(1, 11, n).astype(float)
-    pd = -rng.integers(1, 11, n).astype(float)
-    ats = []
-    for k in range(types):
-        ra = rng.integers(1, 11, n).astype(float)
-        pa = -rng.integers(1, 11, n).astype(float)
-        ats.append(AttackerType(f"a{k}", 1.0 / types, PayoffArrays(rd, pd, ra, pa)))
-    g = Game(ats[0].payoffs, m, attacker_types=tuple(ats))
-    g.validate()
-    return g
+from corridorguard.games import Eraser, random_game
 
 
 @pytest.mark.parametrize(("n", "m", "types", "seed"), [(8, 2, 3, 0), (30, 4, 3, 1), (60, 6, 4, 2)])
 def test_pruning_and_search_keep_the_optimum(n: int, m: int, types: int, seed: int) -> None:
-    g = bayesian(n, m, types, seed)
+    g = random_game(n, m, types=types, seed=seed)
     plain = Eraser(g, prune=False).solve()
     pruned = Eraser(g).solve()
     searched = Eraser(g, search_lps=6).solve()
@@ -36,5 +21,5 @@ def test_pruning_and_search_keep_the_optimum(n: int, m: int, types: int, seed: i
 
 def test_pruning_fixes_binaries_on_a_large_game() -> None:
     # with 60 targets and 4 types some (type, target) pairs cannot beat the warm start
-    s = Eraser(bayesian(60, 6, 4, 3)).solve()
+    s = Eraser(random_game(60, 6, types=4, seed=3)).solve()
     assert s.pruned_ > 0

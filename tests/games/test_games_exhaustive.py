@@ -9,37 +9,19 @@ import numpy as np
 import pytest
 
 from corridorguard.games import (
-    AttackerType,
     Eraser,
     Game,
     HeterogeneousSolver,
     NormalFormStackelberg,
-    PayoffArrays,
     ResourceType,
+    random_game,
 )
 from corridorguard.games.milp import solve_fixed_responses
 
 
-def bayesian(n: int, m: int, types: int, seed: int) -> Game:
-    rng = np.random.default_rng(seed)
-    rd = rng.integers(1, 11, n).astype(float)
-    pd = -rng.integers(1, 11, n).astype(float)
-    probs = rng.dirichlet(np.ones(types))
-    ats = []
-    for k in range(types):
-        ra = rng.integers(1, 11, n).astype(float)
-        pa = -rng.integers(1, 11, n).astype(float)
-        ats.append(AttackerType(f"a{k}", float(probs[k]), PayoffArrays(rd, pd, ra, pa)))
-    probs_sum = sum(a.probability for a in ats)
-    ats[-1] = AttackerType("a_last", ats[-1].probability + 1 - probs_sum, ats[-1].payoffs)
-    g = Game(ats[0].payoffs, m, attacker_types=tuple(ats))
-    g.validate()
-    return g
-
-
 @pytest.mark.parametrize(("n", "m", "types", "seed"), [(3, 1, 2, 0), (4, 1, 2, 1), (4, 2, 3, 2)])
 def test_eraser_equals_enumeration_of_attack_profiles(n, m, types, seed) -> None:
-    g = bayesian(n, m, types, seed)
+    g = random_game(n, m, types=types, seed=seed, probabilities="dirichlet")
     best = -np.inf
     for profile in product(range(n), repeat=types):
         status, value, _, _ = solve_fixed_responses(g, list(profile), raise_on_fail=False)

@@ -15,20 +15,10 @@ from corridorguard.games import (
     Origami,
     ResourceType,
     monotone_worst_case,
+    random_game,
     solve,
 )
 from corridorguard.games.maximin import order_lp, weak_order
-
-
-def random_game(n: int, m: int, seed: int) -> Game:
-    rng = np.random.default_rng(seed)
-    return Game.from_arrays(
-        rng.integers(1, 11, n).astype(float),
-        -rng.integers(1, 11, n).astype(float),
-        rng.integers(1, 11, n).astype(float),
-        -rng.integers(1, 11, n).astype(float),
-        resources=m,
-    )
 
 
 def monotone_attack(ua: np.ndarray, rng: np.random.Generator, tol: float = 1e-7) -> np.ndarray:
@@ -58,7 +48,7 @@ def coverage_is_feasible(g: Game, c: np.ndarray) -> bool:
 def test_local_search_is_certified_and_never_beats_the_exact_milp(
     n: int, m: int, seed: int
 ) -> None:
-    g = random_game(n, m, seed)
+    g = random_game(n, m, seed=seed)
     exact = MonotonicMaximin(g, method="exact").solve()
     local = MonotonicMaximin(g, method="local").solve()
     assert exact.status_ == "optimal" and local.status_ == "feasible"
@@ -74,7 +64,7 @@ def test_local_search_is_certified_and_never_beats_the_exact_milp(
 @pytest.mark.parametrize("seed", [3, 7, 21])
 def test_local_search_finds_the_milp_optimum_on_these_games(seed: int) -> None:
     # games where the search reaches the exact optimum (it does on most, not all, small games)
-    g = random_game(4 + seed % 4, 1 + seed % 3, seed)
+    g = random_game(4 + seed % 4, 1 + seed % 3, seed=seed)
     exact = MonotonicMaximin(g, method="exact").solve()
     local = MonotonicMaximin(g, method="local").solve()
     assert local.worst_case_utility_ == pytest.approx(exact.worst_case_utility_, abs=1e-6)
@@ -82,7 +72,7 @@ def test_local_search_finds_the_milp_optimum_on_these_games(seed: int) -> None:
 
 @pytest.mark.parametrize(("n", "m", "seed"), [(5, 2, 1), (40, 4, 2), (120, 12, 3)])
 def test_guarantee_holds_against_sampled_monotone_attackers(n: int, m: int, seed: int) -> None:
-    g = random_game(n, m, seed)
+    g = random_game(n, m, seed=seed)
     s = MonotonicMaximin(g, max_lps=150).solve()
     assert coverage_is_feasible(g, s.coverage_)
     ua = g.payoffs.attacker_utility(s.coverage_)
@@ -98,7 +88,7 @@ def test_guarantee_holds_against_sampled_monotone_attackers(n: int, m: int, seed
 
 
 def test_order_lp_value_is_a_lower_bound_on_its_coverage() -> None:
-    g = random_game(30, 3, 5)
+    g = random_game(30, 3, seed=5)
     groups = weak_order(g, Origami(g).solve().coverage_)
     out = order_lp(g, groups)
     assert out is not None
@@ -110,7 +100,7 @@ def test_order_lp_value_is_a_lower_bound_on_its_coverage() -> None:
 
 
 def test_local_search_with_typed_resources_respects_eligibility() -> None:
-    base = random_game(12, 3, 4)
+    base = random_game(12, 3, seed=4)
     types = (ResourceType("a", 2, eligible=tuple(range(6))), ResourceType("b", 1))
     g = base.replace(resource_types=types)
     s = MonotonicMaximin(g, method="local", max_lps=200).solve()
@@ -123,13 +113,13 @@ def test_local_search_with_typed_resources_respects_eligibility() -> None:
 
 
 def test_maximin_through_the_api_reports_feasible_for_large_games() -> None:
-    g = random_game(30, 3, 9)
+    g = random_game(30, 3, seed=9)
     sol = solve(g, "maximin", max_lps=60)
     assert sol.to_dict()["status"] == "feasible"
-    small = solve(random_game(4, 1, 9), "maximin").to_dict()
+    small = solve(random_game(4, 1, seed=9), "maximin").to_dict()
     assert small["status"] == "optimal"
 
 
 def test_unknown_method_is_a_solver_error() -> None:
     with pytest.raises(SolverError):
-        MonotonicMaximin(random_game(4, 1, 0), method="fastest").solve()
+        MonotonicMaximin(random_game(4, 1, seed=0), method="fastest").solve()

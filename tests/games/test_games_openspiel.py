@@ -7,16 +7,13 @@ import pyspiel
 import pytest
 from open_spiel.python.algorithms import stackelberg_lp
 
-from corridorguard.games import Game, MultipleLP, NormalFormStackelberg, Origami, to_normal_form
-
-
-def random_game(n: int, m: int, seed: int) -> Game:
-    rng = np.random.default_rng(seed)
-    rd = rng.integers(1, 11, n).astype(float)
-    pd = -rng.integers(1, 11, n).astype(float)
-    ra = rng.integers(1, 11, n).astype(float)
-    pa = -rng.integers(1, 11, n).astype(float)
-    return Game.from_arrays(rd, pd, ra, pa, resources=m)
+from corridorguard.games import (
+    MultipleLP,
+    NormalFormStackelberg,
+    Origami,
+    random_game,
+    to_normal_form,
+)
 
 
 def openspiel_value(leader: np.ndarray, follower: np.ndarray) -> float:
@@ -33,7 +30,7 @@ CASES = [
 
 @pytest.mark.parametrize(("n", "m", "seed"), CASES)
 def test_defender_utility_equals_openspiel(n: int, m: int, seed: int) -> None:
-    g = random_game(n, m, seed)
+    g = random_game(n, m, seed=seed)
     leader, follower = to_normal_form(g)
     ours = Origami(g).solve().defender_utility_
     assert abs(ours - openspiel_value(leader, follower)) <= 1e-6

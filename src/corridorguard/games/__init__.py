@@ -21,6 +21,7 @@ from corridorguard.games.coordination import (
     burden_frontier,
     coordination_value,
 )
+from corridorguard.games.generators import random_game
 from corridorguard.games.hetero import (
     Decomposition,
     HeterogeneousSolver,
@@ -73,6 +74,7 @@ __all__ = [
     "make_solver",
     "monotone_worst_case",
     "qr_defender_utility",
+    "random_game",
     "sample_plans",
     "site_value",
     "solve",
