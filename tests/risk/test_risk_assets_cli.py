@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from corridorguard.cli import app
 from corridorguard.risk import Grid, asset_risk, laea_crs, scenario_covariates
@@ -23,6 +23,15 @@ MAPPING = json.dumps(
         "time_format": "%m/%d/%Y %I:%M:%S %p",
     }
 )
+
+
+def risk_cli(*words: str, **options: str | bool) -> Result:
+    """``corridorguard WORDS --opt-name VALUE ...`` (``True`` gives a bare flag)."""
+    argv = list(words)
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        argv += [flag] if value is True else [flag, str(value)]
+    return CliRunner().invoke(app, argv)
 
 
 def _scenario(lon0: float = 70.0, lat0: float = 30.0) -> Scenario:
@@ -80,34 +89,21 @@ def test_scenario_covariates_are_distances() -> None:
 
 def test_cli_backtest_json_on_chicago(shared_data: Path) -> None:
     csv = shared_data / "real" / "chicago_southside_2016_sample.csv"
-    r = CliRunner().invoke(
-        app,
-        [
-            "risk",
-            "backtest",
-            "--events",
-            str(csv),
-            "--format",
-            "csv",
-            "--mapping",
-            MAPPING,
-            "--cell-km",
-            "0.15",
-            "--start",
-            "2016-10-01",
-            "--end",
-            "2016-12-31",
-            "--step-days",
-            "7",
-            "--horizon-days",
-            "7",
-            "--models",
-            "uniform,count,kde",
-            "--no-tune",
-            "--n-boot",
-            "100",
-            "--json",
-        ],
+    r = risk_cli(
+        "risk",
+        "backtest",
+        events=str(csv),
+        format="csv",
+        mapping=MAPPING,
+        cell_km="0.15",
+        start="2016-10-01",
+        end="2016-12-31",
+        step_days="7",
+        horizon_days="7",
+        models="uniform,count,kde",
+        no_tune=True,
+        n_boot="100",
+        json=True,
     )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
@@ -122,32 +118,20 @@ def test_cli_backtest_json_on_chicago(shared_data: Path) -> None:
 
 def test_cli_backtest_on_ucdp_reduced(shared_data: Path) -> None:
     ged = shared_data / "real" / "ucdp" / "ged_syria.csv"
-    r = CliRunner().invoke(
-        app,
-        [
-            "risk",
-            "backtest",
-            "--events",
-            str(ged),
-            "--format",
-            "ucdp",
-            "--cell-km",
-            "25",
-            "--start",
-            "2019-06-01",
-            "--end",
-            "2019-07-01",
-            "--step-days",
-            "7",
-            "--horizon-days",
-            "7",
-            "--models",
-            "uniform,count,stkde",
-            "--no-tune",
-            "--n-boot",
-            "50",
-            "--json",
-        ],
+    r = risk_cli(
+        "risk",
+        "backtest",
+        events=str(ged),
+        format="ucdp",
+        cell_km="25",
+        start="2019-06-01",
+        end="2019-07-01",
+        step_days="7",
+        horizon_days="7",
+        models="uniform,count,stkde",
+        no_tune=True,
+        n_boot="50",
+        json=True,
     )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
@@ -161,29 +145,18 @@ def test_cli_forecast_writes_grid_heatmap_and_assets(shared_data: Path, tmp_path
     sc_file = tmp_path / "sc.json"
     sc_file.write_text(sc.model_dump_json(), encoding="utf-8")
     out = tmp_path / "out"
-    r = CliRunner().invoke(
-        app,
-        [
-            "risk",
-            "forecast",
-            "--events",
-            str(csv),
-            "--format",
-            "csv",
-            "--mapping",
-            MAPPING,
-            "--cell-km",
-            "0.3",
-            "--model",
-            "stkde",
-            "--horizon-days",
-            "7",
-            "--out",
-            str(out),
-            "--scenario",
-            str(sc_file),
-            "--json",
-        ],
+    r = risk_cli(
+        "risk",
+        "forecast",
+        events=str(csv),
+        format="csv",
+        mapping=MAPPING,
+        cell_km="0.3",
+        model="stkde",
+        horizon_days="7",
+        out=str(out),
+        scenario=str(sc_file),
+        json=True,
     )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
@@ -198,44 +171,27 @@ def test_cli_forecast_writes_grid_heatmap_and_assets(shared_data: Path, tmp_path
 
 
 def test_cli_errors_are_one_line(tmp_path: Path, shared_data: Path) -> None:
-    r = CliRunner().invoke(
-        app,
-        [
-            "risk",
-            "backtest",
-            "--events",
-            str(tmp_path / "nope.csv"),
-            "--format",
-            "ucdp",
-            "--cell-km",
-            "10",
-            "--start",
-            "2019-01-01",
-            "--end",
-            "2019-02-01",
-        ],
+    r = risk_cli(
+        "risk",
+        "backtest",
+        events=str(tmp_path / "nope.csv"),
+        format="ucdp",
+        cell_km="10",
+        start="2019-01-01",
+        end="2019-02-01",
     )
     assert r.exit_code == 2 and "no such file" in r.output and "Traceback" not in r.output
     ged = shared_data / "real" / "ucdp" / "ged_syria.csv"
-    r = CliRunner().invoke(
-        app,
-        [
-            "risk",
-            "backtest",
-            "--events",
-            str(ged),
-            "--format",
-            "ucdp",
-            "--cell-km",
-            "10",
-            "--start",
-            "2019-01-01",
-            "--end",
-            "2019-02-01",
-            "--models",
-            "magic",
-            "--json",
-        ],
+    r = risk_cli(
+        "risk",
+        "backtest",
+        events=str(ged),
+        format="ucdp",
+        cell_km="10",
+        start="2019-01-01",
+        end="2019-02-01",
+        models="magic",
+        json=True,
     )
     assert r.exit_code == 2
     assert json.loads(r.stdout)["error"] == "config"
@@ -250,34 +206,21 @@ def test_cli_backtest_with_region_and_scenario_covariates(
     region.write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}), encoding="utf-8")
     sc_file = tmp_path / "sc.json"
     sc_file.write_text(_scenario(-87.66, 41.76).model_dump_json(), encoding="utf-8")
-    r = CliRunner().invoke(
-        app,
-        [
-            "risk",
-            "backtest",
-            "--events",
-            str(csv),
-            "--format",
-            "csv",
-            "--mapping",
-            MAPPING,
-            "--cell-km",
-            "0.5",
-            "--start",
-            "2016-12-03",
-            "--end",
-            "2016-12-31",
-            "--models",
-            "uniform",
-            "--region",
-            str(region),
-            "--scenario",
-            str(sc_file),
-            "--no-tune",
-            "--n-boot",
-            "50",
-            "--json",
-        ],
+    r = risk_cli(
+        "risk",
+        "backtest",
+        events=str(csv),
+        format="csv",
+        mapping=MAPPING,
+        cell_km="0.5",
+        start="2016-12-03",
+        end="2016-12-31",
+        models="uniform",
+        region=str(region),
+        scenario=str(sc_file),
+        no_tune=True,
+        n_boot="50",
+        json=True,
     )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
