@@ -85,9 +85,7 @@ class _MappedRow:
         self.fill = [(f, str(x)) for f, x in self.defaults.items()]
 
     def _date(self, text: str, field: str, errs: Errs) -> datetime | None:
-        if self.fmt is not None:
-            return v.formatted_date(text, self.fmt, self.name[field], errs, self.cache)
-        return v.iso_date(text, self.name[field], errs, self.cache)
+        return v.formatted_date(text, self.fmt, self.name[field], errs, self.cache)
 
     def __call__(self, get: Lookup, errs: Errs) -> Incident | None:
         """Convert the row whose cells ``get(column)`` returns."""

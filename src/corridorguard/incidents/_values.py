@@ -117,28 +117,15 @@ def lonlat(
 
 def iso_date(s: str, field: str, errs: Errs, cache: dict[str, datetime]) -> datetime | None:
     """An ISO-8601 date or date-time; naive values are UTC. ``cache`` speeds repeated dates."""
-    hit = cache.get(s)
-    if hit is not None:
-        return hit
-    text = s.strip()
-    if not text:
-        errs.append((field, "missing"))
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        errs.append((field, f"not an ISO-8601 date: {_short(s)}"))
-        return None
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if len(cache) < 100_000:
-        cache[s] = value
-    return value
+    return formatted_date(s, None, field, errs, cache)
 
 
 def formatted_date(
-    s: str, fmt: str, field: str, errs: Errs, cache: dict[str, datetime]
+    s: str, fmt: str | None, field: str, errs: Errs, cache: dict[str, datetime]
 ) -> datetime | None:
-    """A date in ``strptime`` format ``fmt``; naive values are UTC."""
+    """A date in ``strptime`` format ``fmt`` (ISO-8601 when ``None``); naive values are UTC.
+
+    ``cache`` maps raw text to parsed values (callers keep one cache per format)."""
     hit = cache.get(s)
     if hit is not None:
         return hit
@@ -147,9 +134,10 @@ def formatted_date(
         errs.append((field, "missing"))
         return None
     try:
-        value = datetime.strptime(text, fmt)
+        value = datetime.fromisoformat(text) if fmt is None else datetime.strptime(text, fmt)
     except ValueError:
-        errs.append((field, f"does not match {fmt!r}: {_short(s)}"))
+        why = "not an ISO-8601 date" if fmt is None else f"does not match {fmt!r}"
+        errs.append((field, f"{why}: {_short(s)}"))
         return None
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if len(cache) < 100_000:
