@@ -15,11 +15,15 @@ from corridorguard.api.errors import install_error_handlers
 from corridorguard.api.routes import (
     audit,
     auth,
+    forecasts,
     incidents,
+    movements,
     orgs,
     plans,
     scenarios,
+    sensors,
     sharing,
+    sites,
     stats,
     taxii,
 )
@@ -64,6 +68,8 @@ def create_app(
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, incidents, plans, orgs, scenarios, stats, sharing, audit):
+        api.include_router(module.router)
+    for module in (sites, forecasts, movements, sensors):  # issue 7: marked resources
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(taxii.router)
