@@ -15,6 +15,7 @@ from corridorguard.api.errors import install_error_handlers
 from corridorguard.api.routes import (
     audit,
     auth,
+    exchange,
     forecasts,
     incidents,
     movements,
@@ -69,7 +70,7 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, incidents, plans, orgs, scenarios, stats, sharing, audit):
         api.include_router(module.router)
-    for module in (sites, forecasts, movements, sensors):  # issue 7: marked resources
+    for module in (sites, forecasts, movements, sensors, exchange):  # issue 7: marked resources
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(taxii.router)

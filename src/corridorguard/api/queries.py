@@ -151,10 +151,17 @@ def incident_record(row: Any, recipients: Sequence[str] = ()) -> IncidentRecord:
     """A sharing record (STIX, CoT) of a selected row.
 
     Public-dataset rows have no originating organisation; they are attributed to their source.
+    Records from a partner (``taxii``: the STIX id is the source id) or a STIX upload (``stix``:
+    the STIX id is kept in ``reference``) keep their STIX id.
     """
     m = row._mapping
+    rid = str(m["id"])
+    if m["source"] == "taxii":
+        rid = m["source_id"]
+    elif m["source"] == "stix" and m["reference"]:
+        rid = m["reference"]
     return IncidentRecord(
-        id=m["source_id"] if m["source"] == "taxii" else str(m["id"]),
+        id=rid,
         source=m["source"],
         source_id=m["source_id"],
         time=m["time"],

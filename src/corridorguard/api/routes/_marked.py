@@ -45,6 +45,7 @@ __all__ = [
     "get_record",
     "insert_record",
     "list_records",
+    "new_id",
     "parse_bbox",
     "read_check",
     "update_record",
@@ -69,15 +70,13 @@ class Resource:
     selected row becomes the resource-specific part of its public JSON."""
 
     tables: MarkedTables
-    fields: Callable[[Mapping[str, Any]], dict[str, Any]]
+    fields: Callable[[Any], dict[str, Any]]
 
     @property
     def kind(self) -> str:
         return self.tables.kind
 
-    def public(
-        self, m: Mapping[str, Any], rel: Sequence[str], red: Sequence[str]
-    ) -> dict[str, Any]:
+    def public(self, m: Any, rel: Sequence[str], red: Sequence[str]) -> dict[str, Any]:
         """The public JSON of a visible row (marking and provenance first)."""
         return {
             "id": m["id"],
@@ -90,6 +89,13 @@ class Resource:
             "updated_at": iso(m["updated_at"]) if m["updated_at"] else None,
             **self.fields(m),
         }
+
+
+def new_id(result: Any) -> int:
+    """The primary key of the row an ``INSERT`` just added."""
+    pk = result.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
 
 
 def read_check(ctx: ServerContext, request: Request, who: Identity) -> None:
@@ -129,7 +135,8 @@ def insert_record(
         "created_at": datetime.now(UTC),
         "updated_at": None,
     }
-    rid = int(tx.session.execute(insert(t.table).values(**row)).inserted_primary_key[0])
+    conn = tx.session.connection()
+    rid = new_id(conn.execute(insert(t.table).values(**row)))
     for org in marking.rel_to:
         tx.session.execute(insert(t.rel).values(record_id=rid, org=org))
     for user in marking.red_recipients:
@@ -274,7 +281,7 @@ def update_record(
     rid: int,
     values: dict[str, Any],
     *,
-    check: Callable[[Mapping[str, Any], dict[str, Any]], None] | None = None,
+    check: Callable[[Any, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """``PATCH /<resources>/{id}``: only what :func:`editable_clause` allows.
 
