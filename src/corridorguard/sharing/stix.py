@@ -272,15 +272,43 @@ def _as_objects(bundle: stix2.Bundle | Mapping[str, Any] | str) -> list[dict[str
         bundle = json.loads(bundle.serialize())
     if not isinstance(bundle, Mapping) or bundle.get("type") != "bundle":
         raise ImportRejected("<stix>", [RowError(0, "type", "not a STIX bundle")])
+    raw = bundle.get("objects", [])
+    if not isinstance(raw, list):
+        raise ImportRejected("<stix>", [RowError(0, "objects", "must be a list")])
+    out: list[dict[str, Any]] = []
+    errors: list[RowError] = []
+    for k, obj in enumerate(raw):  # object by object, so every error names its object
+        parsed = _parse_object(k, obj, errors)
+        if parsed is not None:
+            out.append(parsed)
+    if errors:
+        raise ImportRejected("<stix>", errors)
+    return out
+
+
+_PARSE_ERRORS = (stix2.exceptions.STIXError, ValueError, TypeError, KeyError, AttributeError)
+
+
+def _parse_object(k: int, obj: Any, errors: list[RowError]) -> dict[str, Any] | None:
+    """One object validated by ``stix2`` (STIX 2.1); problems appended to ``errors``."""
+    if not isinstance(obj, Mapping) or not isinstance(obj.get("type"), str):
+        errors.append(RowError(k, "type", "not a STIX object (no type)"))
+        return None
+    name = f"{obj.get('id', obj['type'])}"[:120]
+    if obj.get("spec_version", "2.1") != "2.1" and obj["type"] != "marking-definition":
+        errors.append(RowError(k, "spec_version", f"{name}: only STIX 2.1 is read"))
+        return None
     try:
-        parsed = stix2.parse(dict(bundle), allow_custom=True)
-    except (stix2.exceptions.STIXError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise ImportRejected("<stix>", [RowError(0, "bundle", str(exc)[:500])]) from None
-    if not isinstance(parsed, stix2.Bundle):
-        raise ImportRejected("<stix>", [RowError(0, "type", "not a STIX bundle")])
-    return [
-        json.loads(o.serialize()) if hasattr(o, "serialize") else dict(o) for o in parsed.objects
-    ]
+        parsed = stix2.parse(dict(obj), allow_custom=True, version="2.1")
+    except _PARSE_ERRORS as exc:
+        prop = getattr(exc, "prop_name", None) or "object"
+        errors.append(RowError(k, str(prop), f"{name}: {str(exc)[:300]}"))
+        return None
+    out = json.loads(parsed.serialize()) if hasattr(parsed, "serialize") else dict(parsed)
+    if not isinstance(out, dict) or not isinstance(out.get("id"), str):
+        errors.append(RowError(k, "id", f"{name}: no id"))
+        return None
+    return out
 
 
 class _Reader:
