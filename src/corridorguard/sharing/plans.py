@@ -99,8 +99,11 @@ def plan_routes(
 
 def plan_summary(content: Mapping[str, Any]) -> PlanSummary:
     """Area-level summary: numbers of routes, checkpoints, sensors; bounding box of all points."""
-    routes = _raw_routes(content)
-    pts = [p for r in routes for p in (_point(x) for x in r.get("points") or []) if p]
+    per_route = [
+        [p for p in (_point(x) for x in r.get("points") or []) if p] for r in _raw_routes(content)
+    ]
+    routes = [r for r in per_route if len(r) >= 2]  # as in plan_routes
+    pts = [p for r in routes for p in r]
     counts = {}
     for key in ("checkpoints", "sensors"):
         items = content.get(key)
