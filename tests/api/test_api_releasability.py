@@ -30,6 +30,8 @@ from api_world import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from corridorguard.api.routes.taxii import ALL_COLLECTION
 from corridorguard.sharing.policy import Marking, visible_to
@@ -370,3 +372,23 @@ def test_a_fixed_world_covers_every_marking_and_kind(template: Template, tmp_pat
     kinds = {s["kind"] for s in FIXED_RESOURCES}
     assert kinds == set(RESOURCE_CREATORS) and {s["tlp"] for s in FIXED_RESOURCES} == set(TLPS)
     _resource_world(template, tmp_path, FIXED_RESOURCES)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
+    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
+)
+def test_every_resource_read_path_on_postgresql(tmp_path: Path) -> None:
+    with pg_schema() as url:
+        t = make_template(tmp_path, url)
+        w = open_world(t, url)
+        try:
+            made = [_create_resource(w, spec) for spec in FIXED_RESOURCES]
+            check_resources(w, {(k, i): m for k, i, m in made})
+            for sql in ("UPDATE forecast_values SET value = 0", "DELETE FROM forecast_values"):
+                with pytest.raises(DBAPIError, match="immutable"), w.store.write() as conn:
+                    conn.execute(text(sql))
+        finally:
+            w.client.close()
+            w.store.close()
