@@ -3,6 +3,7 @@ visible-not-editable, invisible = missing, the immutable forecast values, the co
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -66,8 +67,6 @@ KINDS = [
 def _audit_actions(w: World) -> list[tuple[str, str]]:
     with w.store.read() as conn:
         rows = conn.execute(text("SELECT data FROM audit_entries ORDER BY seq")).all()
-    import json
-
     out = []
     for (data,) in rows:
         d = json.loads(bytes(data))
@@ -226,3 +225,22 @@ def test_sites_from_a_builtin_scenario_are_idempotent(world: World) -> None:
         "planner-org-a", "/api/v1/sites/from-scenario", {"scenario": "nope", "tlp": "GREEN"}
     )
     assert missing.status_code == 404
+
+
+def test_aggregates_for_oversight_cover_the_instance_and_others_what_they_see(world: World) -> None:
+    w = world
+    w.post("analyst-org-a", "/api/v1/sites", site("AMBER"))
+    w.post("analyst-org-b", "/api/v1/sites", site("GREEN", type="dam"))
+    w.post("planner-org-a", "/api/v1/movements", movement("RED"))
+    w.post("planner-org-b", "/api/v1/movements", movement("GREEN", people=10))
+    w.post("planner-org-a", "/api/v1/sensors", sensor("AMBER+STRICT", kind="drone"))
+    board = w.get("oversight-board", "/api/v1/stats/resources").json()
+    assert board["scope"] == "instance"
+    assert board["sites"]["total"] == 2 and board["sites"]["by_type"] == {"dam": 1, "port": 1}
+    assert board["movements"]["people"] == 50 and board["sensors"]["by_kind"] == {"drone": 1}
+    text_ = json.dumps(board)
+    assert "Port" not in text_ and "gwadar" not in text_  # aggregates, never contents
+    c = w.get("analyst-org-c", "/api/v1/stats/resources").json()
+    assert (
+        c["sites"]["total"] == 1 and c["movements"]["people"] == 10 and c["sensors"]["total"] == 0
+    )

@@ -21,6 +21,7 @@ from corridorguard.api.routes import (
     movements,
     orgs,
     plans,
+    resource_stats,
     scenarios,
     sensors,
     sharing,
@@ -70,7 +71,8 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, incidents, plans, orgs, scenarios, stats, sharing, audit):
         api.include_router(module.router)
-    for module in (sites, forecasts, movements, sensors, exchange):  # issue 7: marked resources
+    # issue 7: the other marked resources, sharing of every record kind, their aggregates
+    for module in (sites, forecasts, movements, sensors, exchange, resource_stats):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(taxii.router)
