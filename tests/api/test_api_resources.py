@@ -221,6 +221,13 @@ def test_sites_from_a_builtin_scenario_are_idempotent(world: World) -> None:
     listed = w.get("reporter-org-c", "/api/v1/sites", scenario="cpec", limit=500).json()
     assert listed["total"] == len(first["created"])
     assert all(s["originator"] == "ORG-A" for s in listed["items"])
+    key = listed["items"][0]["key"]
+    dup = w.post("planner-org-a", "/api/v1/sites", site(scenario="cpec", key=key))
+    assert dup.status_code == 409
+    assert (
+        w.post("planner-org-b", "/api/v1/sites", site(scenario="cpec", key=key)).status_code == 201
+    )
+    assert w.get("planner-org-a", "/api/v1/sites", q="x\x00").status_code == 422
     missing = w.post(
         "planner-org-a", "/api/v1/sites/from-scenario", {"scenario": "nope", "tlp": "GREEN"}
     )

@@ -25,13 +25,20 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from corridorguard.api.context import ServerContext, Tx
 from corridorguard.api.deps import OPERATIONAL, require_role, require_scope
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import iso, marking_lists, visible_rows
 from corridorguard.api.schemas.marked import MarkedCreate
-from corridorguard.errors import CorridorError, NotFoundError, PermissionDenied, ValidationError
+from corridorguard.errors import (
+    ConflictError,
+    CorridorError,
+    NotFoundError,
+    PermissionDenied,
+    ValidationError,
+)
 from corridorguard.sharing.policy import Role, editable_clause
 from corridorguard.store.identity import Identity, OrgRow, UserRow
 from corridorguard.store.resources import MarkedTables
@@ -136,7 +143,10 @@ def insert_record(
         "updated_at": None,
     }
     conn = tx.session.connection()
-    rid = new_id(conn.execute(insert(t.table).values(**row)))
+    try:
+        rid = new_id(conn.execute(insert(t.table).values(**row)))
+    except IntegrityError:  # a unique key (e.g. a site's scenario + key) is already held
+        raise ConflictError(f"your organisation already holds this {res.kind}") from None
     for org in marking.rel_to:
         tx.session.execute(insert(t.rel).values(record_id=rid, org=org))
     for user in marking.red_recipients:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -37,7 +37,7 @@ from corridorguard.api.routes._stix_import import (
     parse_bundle,
     run_import,
 )
-from corridorguard.api.schemas.marked import Strict
+from corridorguard.api.schemas.marked import RecordIdIn, Strict, no_nul_query
 from corridorguard.errors import ConfigError, ConflictError, CorridorError, ImportRejected
 from corridorguard.sharing.cot import cot_events
 from corridorguard.sharing.policy import Role, releasable
@@ -46,7 +46,9 @@ from corridorguard.sharing.stix import export_stix
 from corridorguard.sharing.tak import TakSettings, push_to_tak
 from corridorguard.store.identity import Identity
 
-router = APIRouter(tags=["sharing"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    tags=["sharing"], responses=ERROR_RESPONSES, dependencies=[Depends(no_nul_query)]
+)
 
 STIX_MEDIA = "application/stix+json;version=2.1"
 PUSHERS = frozenset({Role.ANALYST, Role.PLANNER, Role.COMMANDER})
@@ -186,9 +188,9 @@ class TakSelection(Strict):
     """What to push: record kinds, optionally only some ids per kind (``plans`` for routes)."""
 
     include: list[CotKind] = Field(default_factory=lambda: _all_kinds(), max_length=3)
-    incidents: list[int] | None = Field(default=None, max_length=10_000)
-    sites: list[int] | None = Field(default=None, max_length=10_000)
-    plans: list[int] | None = Field(default=None, max_length=10_000)
+    incidents: list[RecordIdIn] | None = Field(default=None, max_length=10_000)
+    sites: list[RecordIdIn] | None = Field(default=None, max_length=10_000)
+    plans: list[RecordIdIn] | None = Field(default=None, max_length=10_000)
     plan_status: list[PlanStatus] = Field(default_factory=lambda: _approved(), max_length=4)
 
 

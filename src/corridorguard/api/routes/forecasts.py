@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, insert, select
 
@@ -29,6 +29,7 @@ from corridorguard.api.routes._marked import (
     list_records,
     update_record,
 )
+from corridorguard.api.schemas.marked import no_nul_query
 from corridorguard.api.schemas.resources import (
     ForecastCreate,
     ForecastList,
@@ -40,7 +41,12 @@ from corridorguard.errors import ValidationError
 from corridorguard.sharing.policy import Role
 from corridorguard.store.resources import FORECAST_VALUES, FORECASTS
 
-router = APIRouter(prefix="/forecasts", tags=["forecasts"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/forecasts",
+    tags=["forecasts"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(no_nul_query)],
+)
 
 FORECASTERS = frozenset({Role.ANALYST, Role.PLANNER})
 _FIELDS = (

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 
@@ -29,6 +29,7 @@ from corridorguard.api.routes._marked import (
     list_records,
     update_record,
 )
+from corridorguard.api.schemas.marked import no_nul_query
 from corridorguard.api.schemas.resources import (
     MovementCreate,
     MovementList,
@@ -40,7 +41,12 @@ from corridorguard.sharing.policy import Role
 from corridorguard.store.identity import OrgRow
 from corridorguard.store.resources import MOVEMENTS
 
-router = APIRouter(prefix="/movements", tags=["movements"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/movements",
+    tags=["movements"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(no_nul_query)],
+)
 
 MOVERS = frozenset({Role.PLANNER, Role.COMMANDER})
 _FIELDS = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from corridorguard.api.deps import Caller, Ctx, RecordId
@@ -24,11 +24,17 @@ from corridorguard.api.routes._marked import (
     list_records,
     update_record,
 )
+from corridorguard.api.schemas.marked import no_nul_query
 from corridorguard.api.schemas.resources import SensorCreate, SensorList, SensorPublic, SensorUpdate
 from corridorguard.sharing.policy import Role
 from corridorguard.store.resources import SENSORS
 
-router = APIRouter(prefix="/sensors", tags=["sensors"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/sensors",
+    tags=["sensors"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(no_nul_query)],
+)
 
 PLACERS = frozenset({Role.PLANNER, Role.COMMANDER})
 _FIELDS = (

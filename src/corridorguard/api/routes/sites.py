@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -28,6 +28,7 @@ from corridorguard.api.routes._marked import (
     list_records,
     update_record,
 )
+from corridorguard.api.schemas.marked import no_nul_query
 from corridorguard.api.schemas.resources import (
     ScenarioSitesImport,
     ScenarioSitesResult,
@@ -41,7 +42,12 @@ from corridorguard.scenario import builtin_scenarios, load_scenario
 from corridorguard.sharing.policy import Role
 from corridorguard.store.resources import SITES
 
-router = APIRouter(prefix="/sites", tags=["sites"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/sites",
+    tags=["sites"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(no_nul_query)],
+)
 
 SITE_EDITORS = frozenset({Role.ANALYST, Role.PLANNER, Role.ADMIN})
 _FIELDS = (

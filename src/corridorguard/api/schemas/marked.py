@@ -10,19 +10,25 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from fastapi import Request
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from corridorguard.api.schemas.incidents import TLPName
+from corridorguard.errors import ValidationError
 
 __all__ = [
     "JsonObject",
+    "Key",
+    "Label",
     "MarkedCreate",
     "MarkedPublic",
     "Name",
+    "RecordIdIn",
     "Strict",
     "Text",
     "UTCTime",
     "check_names",
+    "no_nul_query",
 ]
 
 
@@ -39,14 +45,18 @@ def _utc(v: datetime) -> datetime:
 
 
 def _json_object(v: dict[str, Any]) -> dict[str, Any]:
-    if len(json.dumps(v, ensure_ascii=False)) > 65_536:
+    text = json.dumps(v, ensure_ascii=False)
+    if len(text) > 65_536:
         raise ValueError("at most 64 KiB of JSON")
-    _no_nul(json.dumps(v))
+    if "\x00" in text or "\\u0000" in text:
+        raise ValueError("JSON may not contain NUL characters")
     return v
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
 Key = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_nul)]
+Label = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
+RecordIdIn = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Text = Annotated[str, Field(max_length=10_000), AfterValidator(_no_nul)]
 UTCTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_json_object)]
@@ -90,3 +100,10 @@ class MarkedPublic(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime | None
+
+
+def no_nul_query(request: Request) -> None:
+    """Router dependency: query values with NUL characters are a 422 (PostgreSQL refuses them)."""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in value:
+            raise ValidationError("query values may not contain NUL characters", field=name)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 from corridorguard.api.schemas.marked import (
     JsonObject,
     Key,
+    Label,
     MarkedCreate,
     MarkedPublic,
     Name,
@@ -64,7 +65,7 @@ class SiteCreate(MarkedCreate):
     """A protected site (port, bridge, power station, camp...). ``workers`` is a count."""
 
     name: Name
-    type: str = Field(min_length=1, max_length=64)
+    type: Label
     lon: float = Lon
     lat: float = Lat
     criticality: float = Field(ge=0, le=5, allow_inf_nan=False)
@@ -83,7 +84,7 @@ class SiteUpdate(Strict):
     """Changeable fields of a site (by its originating organisation's editors)."""
 
     name: Name | None = None
-    type: str | None = Field(default=None, min_length=1, max_length=64)
+    type: Label | None = None
     criticality: float | None = Field(default=None, ge=0, le=5, allow_inf_nan=False)
     workers: int | None = Field(default=None, ge=0, le=1_000_000)
     operator: Name | None = None
@@ -155,13 +156,13 @@ class ForecastCreate(MarkedCreate):
     """A risk forecast: its metadata and its values (immutable once stored)."""
 
     name: Name
-    model: str = Field(min_length=1, max_length=64)
+    model: Label
     scenario: Key | None = None
     valid_from: UTCTime
     valid_to: UTCTime
-    unit: str = Field(default="expected events", min_length=1, max_length=64)
+    unit: Label = "expected events"
     cell_m: float | None = Metres
-    crs: str | None = Field(default=None, max_length=2000)
+    crs: Text | None = None
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     params: JsonObject = Field(default_factory=dict)
     description: Text = ""
