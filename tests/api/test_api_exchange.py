@@ -9,7 +9,7 @@ from typing import Any
 
 from api_world import World, incident
 from tak_listener import tak_listener
-from test_api_resources import site
+from test_api_resources import sensor, site
 
 from corridorguard.sharing.tak import TakSettings
 
@@ -171,6 +171,7 @@ def test_tak_push_sends_only_what_may_pass_to_the_servers_audience(world: World)
             "incidents": 0,
             "sites": 2,
             "routes": 1,
+            "sensors": 0,
         }
         got.wait_for(3)
         uids = got.uids()
@@ -189,3 +190,24 @@ def test_tak_push_sends_only_what_may_pass_to_the_servers_audience(world: World)
     w.client.app.state.tak = TakSettings(url="tcp://127.0.0.1:1", audience="ORG-C", timeout=2)
     down = w.post("analyst-org-b", "/api/v1/tak/push", {"include": ["sites"]})
     assert down.status_code == 502 and down.json()["error"] == "tak_unavailable"
+
+
+def test_cot_of_sensor_placements_draws_the_camera_cone(world: World) -> None:
+    from corridorguard.sharing.cot import parse_cot
+
+    w = world
+    cam = w.post("planner-org-a", "/api/v1/sensors", sensor("GREEN", azimuth_deg=90, range_m=800))
+    seg = sensor("GREEN", lon=None, lat=None, segment="N10-3", kind="checkpoint")
+    w.post("planner-org-a", "/api/v1/sensors", seg)
+    hidden = w.post("planner-org-a", "/api/v1/sensors", sensor("AMBER", kind="drone")).json()["id"]
+    xml = w.get("analyst-org-b", "/api/v1/cot/export", include="sensors").text
+    assert f"sensor.{hidden}" not in xml
+    uid = f"corridorguard.sensor.{cam.json()['id']}"
+    assert _uids(xml) == [uid]  # the segment-only checkpoint has no point to draw
+    start = xml.index("<event ")
+    ev = parse_cot(xml[start : xml.index("</event>") + len("</event>")].encode())
+    assert ev.get("type") == "b-m-p-s-p-loc"
+    cone = ev.find("detail/sensor")
+    assert cone is not None and cone.attrib == {"azimuth": "90", "fov": "60", "range": "800"}
+    mine = w.get("planner-org-a", "/api/v1/cot/export", include="sensors").text
+    assert 'type="a-f-A-M-H-Q"' in mine  # the drone, seen by its own organisation

@@ -193,7 +193,8 @@ def test_every_read_path_on_postgresql(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ the other marked resources
 # Sites, forecasts, movements, sensors and plans: for every reader and every read path (get,
-# list, STIX export, CoT export, TAK push) the ids equal the pure reference; invisible = missing.
+# list, STIX export, CoT export (sites, routes, sensors), TAK push) the ids equal the pure
+# reference; invisible = missing.
 
 RESOURCE_CREATORS = {
     "sites": ("analyst", "planner"),
@@ -300,30 +301,33 @@ def check_resources(w: World, world: dict[tuple[str, int], Marking]) -> None:
             assert got_stix == {key for key in seen if key[0] in ("sites", "plans")}, user
             # CoT (sites, planned routes of plans in every status)
             statuses = ["draft", "proposed", "approved", "rejected"]
-            xml = w.get(
-                user, "/api/v1/cot/export", include=["sites", "routes"], plan_status=statuses
-            ).text
-            sites = {int(u) for u in re.findall(r'uid="corridorguard\.site\.([0-9]+)"', xml)}
-            routes = {int(u) for u in re.findall(r'uid="corridorguard\.route\.([0-9]+)\.0"', xml)}
-            assert sites == {i for k, i in seen if k == "sites"}, user
-            assert routes == {i for k, i in seen if k == "plans"}, user
+            cot_kinds = ["sites", "routes", "sensors"]
+            xml = w.get(user, "/api/v1/cot/export", include=cot_kinds, plan_status=statuses).text
+            for kind, pattern in (
+                ("sites", r'uid="corridorguard\.site\.([0-9]+)"'),
+                ("plans", r'uid="corridorguard\.route\.([0-9]+)\.0"'),
+                ("sensors", r'uid="corridorguard\.sensor\.([0-9]+)"'),
+            ):
+                got_ids = {int(u) for u in re.findall(pattern, xml)}
+                assert got_ids == {i for k, i in seen if k == kind}, (user, kind)
             # TAK push: only what may pass on to the server's audience
             if user not in TAK_USERS:
                 continue
             before = len(got.events())
-            body = {"include": ["sites", "routes"], "plan_status": statuses}
+            body = {"include": cot_kinds, "plan_status": statuses}
             sent = w.post(user, "/api/v1/tak/push", body)
             assert sent.status_code == 200, sent.text
             passable = {
                 key
                 for key, m in world.items()
-                if key[0] in ("sites", "plans") and may_pass_on(actor, m, TAK_AUDIENCE)
+                if key[0] in ("sites", "plans", "sensors") and may_pass_on(actor, m, TAK_AUDIENCE)
             }
             assert sent.json()["events"] == len(passable)
             got.wait_for(before + len(passable))
             uids = got.uids()[before:]
             pushed = {("sites", int(u.split(".")[2])) for u in uids if ".site." in u}
             pushed |= {("plans", int(u.split(".")[2])) for u in uids if ".route." in u}
+            pushed |= {("sensors", int(u.split(".")[2])) for u in uids if ".sensor." in u}
             assert pushed == passable and pushed <= seen, user
 
 

@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 from corridorguard.errors import ValidationError
 from corridorguard.sharing.policy import TLP, Marking
 
-__all__ = ["IncidentRecord", "PlanRecord", "RouteRecord", "SiteRecord", "parse_time"]
+__all__ = [
+    "IncidentRecord",
+    "PlanRecord",
+    "RouteRecord",
+    "SensorRecord",
+    "SiteRecord",
+    "parse_time",
+]
 
 
 def parse_time(value: datetime | str, *, field_name: str = "time") -> datetime:
@@ -150,3 +157,22 @@ class PlanRecord(_MarkedRecord):
         if self.bbox is not None:
             _check_lonlat(self.bbox[0], self.bbox[1], "bbox")
             _check_lonlat(self.bbox[2], self.bbox[3], "bbox")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SensorRecord(_MarkedRecord):
+    """A camera, drone or checkpoint placement at a point (coverage cone optional)."""
+
+    id: str
+    name: str
+    kind: str
+    status: str
+    lon: float
+    lat: float
+    range_m: float | None = None
+    azimuth_deg: float | None = None
+    fov_deg: float | None = None
+
+    def __post_init__(self) -> None:
+        self._normalise_marking()
+        _check_lonlat(self.lon, self.lat, "lon/lat")

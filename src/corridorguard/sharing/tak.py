@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from corridorguard.errors import ConfigError
 from corridorguard.sharing.cot import cot_events
 from corridorguard.sharing.policy import Actor
-from corridorguard.sharing.records import IncidentRecord, RouteRecord, SiteRecord
+from corridorguard.sharing.records import IncidentRecord, RouteRecord, SensorRecord, SiteRecord
 
 with warnings.catch_warnings():
     # pytak warns at import time when its optional aiohttp extra is absent; we do not use it.
@@ -117,6 +117,7 @@ def push_to_tak(
     incidents: Iterable[IncidentRecord] = (),
     sites: Iterable[SiteRecord] = (),
     routes: Iterable[RouteRecord] = (),
+    sensors: Iterable[SensorRecord] = (),
     tls: Mapping[str, str] | None = None,
     timeout: float = 10.0,
 ) -> int:
@@ -124,7 +125,9 @@ def push_to_tak(
 
     Returns the number of events sent.
     """
-    events = cot_events(actor, incidents=incidents, sites=sites, routes=routes, to_org=to_org)
+    events = cot_events(
+        actor, incidents=incidents, sites=sites, routes=routes, sensors=sensors, to_org=to_org
+    )
     if events:
         send_cot(events, url, tls=tls, timeout=timeout)
     return len(events)

@@ -22,13 +22,19 @@ from corridorguard.api.queries import (
     visible_rows,
 )
 from corridorguard.sharing.plans import plan_routes, plan_summary
-from corridorguard.sharing.records import IncidentRecord, PlanRecord, RouteRecord, SiteRecord
+from corridorguard.sharing.records import (
+    IncidentRecord,
+    PlanRecord,
+    RouteRecord,
+    SensorRecord,
+    SiteRecord,
+)
 from corridorguard.store.identity import Identity
 from corridorguard.store.models import IncidentRow
 from corridorguard.store.plans import PLAN_MARKING, PlanApprovalRow, PlanRow
-from corridorguard.store.resources import SITES
+from corridorguard.store.resources import SENSORS, SITES
 
-__all__ = ["MAX_EXPORT", "load_incidents", "load_plans", "load_sites"]
+__all__ = ["MAX_EXPORT", "load_incidents", "load_plans", "load_sensors", "load_sites"]
 
 MAX_EXPORT = 50_000
 _I = IncidentRow.__table__
@@ -85,6 +91,28 @@ def load_sites(
             )
         )
     return out
+
+
+def load_sensors(
+    ctx: ServerContext, who: Identity, ids: Sequence[int] | None = None
+) -> list[SensorRecord]:
+    """Sensor placements the caller may see that have a point (segment-only ones have none)."""
+    t = SENSORS
+    stmt = visible_rows(who.actor, t.table, t.marking).where(t.table.c.lon.is_not(None))
+    if ids is not None:
+        stmt = stmt.where(t.table.c.id.in_(list(ids)))
+    with ctx.store.read() as conn:
+        rows = conn.execute(stmt.order_by(t.table.c.id).limit(MAX_EXPORT)).all()
+        rel, red = marking_lists(conn, t.marking, [r.id for r in rows])
+    cols = ("name", "kind", "status", "lon", "lat", "range_m", "azimuth_deg", "fov_deg")
+    return [
+        SensorRecord(
+            id=str(r.id),
+            **{k: r._mapping[k] for k in cols},
+            **_marking(r._mapping, rel.get(r.id, ()), red.get(r.id, ())),
+        )
+        for r in rows
+    ]
 
 
 def load_plans(

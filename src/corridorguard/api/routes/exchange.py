@@ -3,9 +3,9 @@
 * ``GET /stix/export?include=incidents&include=sites&include=plans&to_org=`` — a STIX bundle
   of incidents, sites and plans' public parts (TLP 2.0 marking definitions included);
 * ``POST /stix/bundles`` — import a bundle's incidents and sites (see :mod:`._stix_import`);
-* ``GET /cot/export?include=incidents&include=sites&include=routes&to_org=`` — CoT events of
-  incidents, sites and the planned patrol routes of plans (approved ones unless
-  ``plan_status`` says otherwise), in one ``<events>`` document;
+* ``GET /cot/export?include=incidents&include=sites&include=routes&include=sensors&to_org=`` —
+  CoT events of incidents, sites, sensor placements and the planned patrol routes of plans
+  (approved ones unless ``plan_status`` says otherwise), in one ``<events>`` document;
 * ``POST /tak/push`` — send a selection as CoT to the configured TAK server
   (:class:`~corridorguard.sharing.tak.TakSettings`), only what may pass on to its audience.
 
@@ -26,7 +26,12 @@ from corridorguard.api.context import ServerContext
 from corridorguard.api.deps import Caller, Ctx, require_role, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
-from corridorguard.api.routes._loaders import load_incidents, load_plans, load_sites
+from corridorguard.api.routes._loaders import (
+    load_incidents,
+    load_plans,
+    load_sensors,
+    load_sites,
+)
 from corridorguard.api.routes._marked import IDEMPOTENCY, read_check
 from corridorguard.api.routes._stix_import import (
     INCIDENT_ROLES,
@@ -41,7 +46,7 @@ from corridorguard.api.schemas.marked import RecordIdIn, Strict, no_nul_query
 from corridorguard.errors import ConfigError, ConflictError, CorridorError, ImportRejected
 from corridorguard.sharing.cot import cot_events
 from corridorguard.sharing.policy import Role, releasable
-from corridorguard.sharing.records import IncidentRecord, RouteRecord, SiteRecord
+from corridorguard.sharing.records import IncidentRecord, RouteRecord, SensorRecord, SiteRecord
 from corridorguard.sharing.stix import export_stix
 from corridorguard.sharing.tak import TakSettings, push_to_tak
 from corridorguard.store.identity import Identity
@@ -54,7 +59,7 @@ STIX_MEDIA = "application/stix+json;version=2.1"
 PUSHERS = frozenset({Role.ANALYST, Role.PLANNER, Role.COMMANDER})
 PlanStatus = Literal["draft", "proposed", "approved", "rejected"]
 StixKind = Literal["incidents", "sites", "plans"]
-CotKind = Literal["incidents", "sites", "routes"]
+CotKind = Literal["incidents", "sites", "routes", "sensors"]
 
 
 class _Stix(Response):
@@ -142,15 +147,16 @@ def _selection(
     kinds: AbstractSet[str],
     plan_statuses: list[str],
     ids: dict[str, list[int]] | None = None,
-) -> tuple[list[IncidentRecord], list[SiteRecord], list[RouteRecord]]:
+) -> tuple[list[IncidentRecord], list[SiteRecord], list[RouteRecord], list[SensorRecord]]:
     pick = ids or {}
     inc = load_incidents(ctx, who, pick.get("incidents")) if "incidents" in kinds else []
     sit = load_sites(ctx, who, pick.get("sites")) if "sites" in kinds else []
+    sen = load_sensors(ctx, who, pick.get("sensors")) if "sensors" in kinds else []
     routes: list[RouteRecord] = []
     if "routes" in kinds:
         for _plan, rs in load_plans(ctx, who, pick.get("plans"), statuses=plan_statuses):
             routes.extend(rs)
-    return inc, sit, routes
+    return inc, sit, routes, sen
 
 
 @router.get(
@@ -162,22 +168,24 @@ def cot_export(
     request: Request,
     ctx: Ctx,
     who: Caller,
-    include: Annotated[list[CotKind] | None, Query(max_length=3)] = None,
+    include: Annotated[list[CotKind] | None, Query(max_length=4)] = None,
     plan_status: Annotated[list[PlanStatus] | None, Query(max_length=4)] = None,
     to_org: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """CoT XML events in one ``<events>`` element (markings in remarks and ``__corridorguard``)."""
     read_check(ctx, request, who)
-    kinds = set(include or ("incidents", "sites", "routes"))
-    inc, sit, routes = _selection(ctx, who, kinds, list(plan_status or ["approved"]))
-    events = cot_events(who.actor, incidents=inc, sites=sit, routes=routes, to_org=to_org)
+    kinds = set(include or ("incidents", "sites", "routes", "sensors"))
+    inc, sit, routes, sen = _selection(ctx, who, kinds, list(plan_status or ["approved"]))
+    events = cot_events(
+        who.actor, incidents=inc, sites=sit, routes=routes, sensors=sen, to_org=to_org
+    )
     _audit(ctx, who, "export.cot", {"records": len(events), "to_org": to_org})
     body = b"".join(e.split(b"?>", 1)[1] if e.startswith(b"<?xml") else e for e in events)
     return _Xml(b"<?xml version='1.0' encoding='UTF-8'?>\n<events>" + body + b"</events>")
 
 
 def _all_kinds() -> list[CotKind]:
-    return ["incidents", "sites", "routes"]
+    return ["incidents", "sites", "routes", "sensors"]
 
 
 def _approved() -> list[PlanStatus]:
@@ -187,10 +195,11 @@ def _approved() -> list[PlanStatus]:
 class TakSelection(Strict):
     """What to push: record kinds, optionally only some ids per kind (``plans`` for routes)."""
 
-    include: list[CotKind] = Field(default_factory=lambda: _all_kinds(), max_length=3)
+    include: list[CotKind] = Field(default_factory=lambda: _all_kinds(), max_length=4)
     incidents: list[RecordIdIn] | None = Field(default=None, max_length=10_000)
     sites: list[RecordIdIn] | None = Field(default=None, max_length=10_000)
     plans: list[RecordIdIn] | None = Field(default=None, max_length=10_000)
+    sensors: list[RecordIdIn] | None = Field(default=None, max_length=10_000)
     plan_status: list[PlanStatus] = Field(default_factory=lambda: _approved(), max_length=4)
 
 
@@ -202,6 +211,7 @@ class TakPushResult(BaseModel):
     incidents: int
     sites: int
     routes: int
+    sensors: int
 
 
 def tak_settings(request: Request) -> TakSettings:
@@ -225,13 +235,20 @@ def tak_push(body: TakSelection, request: Request, ctx: Ctx, who: Caller) -> dic
     tak = tak_settings(request)
     if not tak.url or not tak.audience:
         raise ConflictError("no TAK server is configured (CORRIDORGUARD_TAK_URL, _AUDIENCE)")
-    pick = {"incidents": body.incidents, "sites": body.sites, "plans": body.plans}
+    pick = {
+        "incidents": body.incidents, "sites": body.sites, "plans": body.plans,
+        "sensors": body.sensors,
+    }  # fmt: skip
     ids = {k: v for k, v in pick.items() if v is not None}
-    inc, sit, routes = _selection(ctx, who, set(body.include), list(body.plan_status), ids)
+    inc, sit, routes, sen = _selection(ctx, who, set(body.include), list(body.plan_status), ids)
     aud = tak.audience
     inc, sit = releasable(who.actor, inc, to_org=aud), releasable(who.actor, sit, to_org=aud)
     routes = releasable(who.actor, routes, to_org=aud)
-    detail = {"audience": aud, "incidents": len(inc), "sites": len(sit), "routes": len(routes)}
+    sen = releasable(who.actor, sen, to_org=aud)
+    detail = {
+        "audience": aud, "incidents": len(inc), "sites": len(sit), "routes": len(routes),
+        "sensors": len(sen),
+    }  # fmt: skip
     try:
         sent = push_to_tak(
             who.actor,
@@ -240,6 +257,7 @@ def tak_push(body: TakSelection, request: Request, ctx: Ctx, who: Caller) -> dic
             incidents=inc,
             sites=sit,
             routes=routes,
+            sensors=sen,
             tls=tak.tls(),
             timeout=tak.timeout,
         )
