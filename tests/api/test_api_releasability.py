@@ -292,6 +292,12 @@ def check_resources(w: World, world: dict[tuple[str, int], Marking]) -> None:
                 listed = w.get(user, f"/api/v1/{kind}", limit=500).json()
                 assert {it["id"] for it in listed["items"]} == expected, (user, kind)
                 assert listed["total"] == len(expected)
+                # search: a filter on top of the policy (plans filter by status: all drafts)
+                some = ["GREEN", "AMBER", "RED"]
+                query: dict[str, Any] = {"status": "draft"} if kind == "plans" else {"tlp": some}
+                found = w.get(user, f"/api/v1/{kind}", limit=500, **query).json()["items"]
+                want = {i for i in expected if kind == "plans" or recs[i].tlp.value in some}
+                assert {it["id"] for it in found} == want, (user, kind)
                 _check_gets(w, user, kind, recs, expected)
             # STIX (sites, plans' public parts)
             bundle = json.loads(
