@@ -17,6 +17,7 @@ ROUTE = {
     "name": "north loop", "unit": "QRF-1", "callsign": "ALPHA", "start": "2025-01-01T06:00:00Z",
     "points": [[62.30, 25.10], [62.40, 25.20], [62.50, 25.15]],
 }  # fmt: skip
+KEY = {"Idempotency-Key": "push-1"}
 CONTENT = {"routes": [ROUTE], "checkpoints": [{"lon": 62.2, "lat": 25.0}], "sensors": []}
 
 
@@ -187,6 +188,16 @@ def test_tak_push_sends_only_what_may_pass_to_the_servers_audience(world: World)
         )
         assert r.json()["events"] == 1
         assert w.post("reporter-org-b", "/api/v1/tak/push", {}).status_code == 403
+        # an Idempotency-Key retry gets the first answer and sends nothing again
+        n = len(got.events())
+        once = w.post("analyst-org-b", "/api/v1/tak/push", {"include": ["sites"]}, **KEY)
+        got.wait_for(n + 2)
+        twice = w.post("analyst-org-b", "/api/v1/tak/push", {"include": ["sites"]}, **KEY)
+        assert twice.json() == once.json() and twice.headers["Idempotency-Replayed"] == "true"
+        got.wait_for(n + 4, timeout=0.5)  # would a second send arrive?
+        assert len(got.events()) == n + 2
+        other = w.post("analyst-org-b", "/api/v1/tak/push", {"include": ["routes"]}, **KEY)
+        assert other.status_code == 409
     w.client.app.state.tak = TakSettings(url="tcp://127.0.0.1:1", audience="ORG-C", timeout=2)
     down = w.post("analyst-org-b", "/api/v1/tak/push", {"include": ["sites"]})
     assert down.status_code == 502 and down.json()["error"] == "tak_unavailable"

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from corridorguard.api.context import ServerContext
+from corridorguard.api.context import ServerContext, Tx
 from corridorguard.api.deps import Caller, Ctx, require_role, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
@@ -223,18 +223,33 @@ def tak_settings(request: Request) -> TakSettings:
 @router.post(
     "/tak/push",
     response_model=TakPushResult,
+    openapi_extra=IDEMPOTENCY,
     responses={
         502: {"description": "TAK server unreachable", **ERROR_RESPONSES[409]},
     },
     summary="Send records as CoT to the configured TAK server",
 )
-def tak_push(body: TakSelection, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
-    """Only records the caller may pass on to the TAK server's audience are sent."""
+def tak_push(body: TakSelection, request: Request, ctx: Ctx, who: Caller) -> JSONResponse:
+    """Only records the caller may pass on to the TAK server's audience are sent.
+
+    With an ``Idempotency-Key``, a retry gets the first answer and sends nothing again.
+    """
     require_scope(ctx, request, who, "write")
     require_role(ctx, request, who, PUSHERS)
     tak = tak_settings(request)
     if not tak.url or not tak.audience:
         raise ConflictError("no TAK server is configured (CORRIDORGUARD_TAK_URL, _AUDIENCE)")
+    payload = body.model_dump(mode="json")
+    if request.headers.get("idempotency-key") is not None:
+        fresh: list[bool] = []
+
+        def probe(_tx: Tx) -> tuple[int, Any]:
+            fresh.append(True)  # not seen before: push, then store the answer under the key
+            return 0, None
+
+        answer = idempotent_post(ctx, request, who, payload, probe)
+        if not fresh:  # a replay (a 409 is raised for another request under the same key)
+            return answer
     pick = {
         "incidents": body.incidents, "sites": body.sites, "plans": body.plans,
         "sensors": body.sensors,
@@ -264,5 +279,9 @@ def tak_push(body: TakSelection, request: Request, ctx: Ctx, who: Caller) -> dic
     except ConfigError as exc:
         ctx.audit.record("tak.push", who, outcome="failed", detail={**detail, "why": exc.message})
         raise TakUnavailable(exc.message) from None
-    _audit(ctx, who, "tak.push", detail)
-    return {**detail, "events": sent}
+
+    def done(tx: Tx) -> tuple[int, Any]:
+        tx.audit("tak.push", who, detail=detail)
+        return 200, {**detail, "events": sent}
+
+    return idempotent_post(ctx, request, who, payload, done)
