@@ -15,11 +15,17 @@ from corridorguard.api.errors import install_error_handlers
 from corridorguard.api.routes import (
     audit,
     auth,
+    exchange,
+    forecasts,
     incidents,
+    movements,
     orgs,
     plans,
+    resource_stats,
     scenarios,
+    sensors,
     sharing,
+    sites,
     stats,
     taxii,
 )
@@ -64,6 +70,9 @@ def create_app(
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, incidents, plans, orgs, scenarios, stats, sharing, audit):
+        api.include_router(module.router)
+    # issue 7: the other marked resources, sharing of every record kind, their aggregates
+    for module in (sites, forecasts, movements, sensors, exchange, resource_stats):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(taxii.router)

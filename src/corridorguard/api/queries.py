@@ -3,6 +3,8 @@
 :func:`visible_incidents` is the only way the API selects incidents: get, list, search, stats,
 STIX export, TAXII and CoT all start from it, so the releasability filter cannot be forgotten
 on one path (MISP's drift between per-path copies of its access check is what this avoids).
+:func:`visible_rows` is the same for every other marked table (sites, forecasts, movements,
+sensors, plans): one function for all of them, given where the table keeps its marking.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 
-from corridorguard.sharing.policy import Actor, visibility_clause
+from corridorguard.sharing.policy import Actor, MarkingColumns, visibility_clause
 from corridorguard.sharing.records import IncidentRecord
 from corridorguard.store.marks import INCIDENT_MARKING, IncidentMetaRow, IncidentRedRow
 from corridorguard.store.models import IncidentRow
@@ -24,8 +26,10 @@ __all__ = [
     "incident_public",
     "incident_record",
     "iso",
+    "marking_lists",
     "red_recipients",
     "visible_incidents",
+    "visible_rows",
 ]
 
 _I = IncidentRow.__table__
@@ -84,6 +88,27 @@ def visible_incidents(actor: Actor | None, search: IncidentSearch | None = None)
     return stmt.where(and_(*conds)) if conds else stmt
 
 
+def visible_rows(actor: Actor | None, table: Any, marking: MarkingColumns) -> Select[Any]:
+    """``SELECT`` the rows of ``table`` that ``actor`` may see (the one policy, compiled)."""
+    return select(table).where(visibility_clause(actor, marking))
+
+
+def marking_lists(
+    conn: Any, marking: MarkingColumns, ids: Sequence[int]
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """REL-TO organisations and RED recipients of the given (already visible) records."""
+    rel: dict[int, list[str]] = {}
+    red: dict[int, list[str]] = {}
+    if not ids:
+        return rel, red
+    for pair, out in ((marking.rel_to, rel), (marking.red_recipients, red)):
+        rid, col = pair
+        stmt = select(rid, col).where(rid.in_(list(ids))).order_by(rid, col)
+        for record_id, value in conn.execute(stmt):
+            out.setdefault(int(record_id), []).append(value)
+    return rel, red
+
+
 def red_recipients(conn: Any, ids: Sequence[int]) -> dict[int, list[str]]:
     """Named RED recipients of the given (already visible) incidents."""
     if not ids:
@@ -126,10 +151,17 @@ def incident_record(row: Any, recipients: Sequence[str] = ()) -> IncidentRecord:
     """A sharing record (STIX, CoT) of a selected row.
 
     Public-dataset rows have no originating organisation; they are attributed to their source.
+    Records from a partner (``taxii``: the STIX id is the source id) or a STIX upload (``stix``:
+    the STIX id is kept in ``reference``) keep their STIX id.
     """
     m = row._mapping
+    rid = str(m["id"])
+    if m["source"] == "taxii":
+        rid = m["source_id"]
+    elif m["source"] == "stix" and m["reference"]:
+        rid = m["reference"]
     return IncidentRecord(
-        id=m["source_id"] if m["source"] == "taxii" else str(m["id"]),
+        id=rid,
         source=m["source"],
         source_id=m["source_id"],
         time=m["time"],

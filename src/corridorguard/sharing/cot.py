@@ -1,10 +1,13 @@
-"""Cursor-on-Target (CoT 2.0) XML for incidents, sites and planned patrol routes.
+"""Cursor-on-Target (CoT 2.0) XML for incidents, sites, sensors and planned patrol routes.
 
 Event types (documented in ``docs/sharing.md``; TAK has no markings, so the TLP, originator and
 REL-TO travel in ``detail/remarks`` text and a ``detail/__corridorguard`` element):
 
 * incident: ``a-h-G`` (hostile, ground) at the incident place, ``how="h-e"`` (human, estimated);
 * site: ``a-f-G-I`` (friendly ground installation), ``how="h-e"``;
+* sensor placement: camera ``b-m-p-s-p-loc`` (sensor point) with a ``detail/sensor`` element
+  (``azimuth``, ``fov``, ``range``) for the coverage cone TAK draws; drone ``a-f-A-M-H-Q``
+  (friendly rotary-wing UAV); checkpoint ``a-f-G-I`` (installation);
 * patrol route: ``b-m-r`` (route) whose ``detail`` lists ``link`` elements of type ``b-m-p-w``
   (waypoints) with ``point="lat,lon"``; the event point is the first waypoint.
 
@@ -23,21 +26,30 @@ import defusedxml.ElementTree as SafeET
 
 from corridorguard.errors import ValidationError
 from corridorguard.sharing.policy import Actor, releasable
-from corridorguard.sharing.records import IncidentRecord, RouteRecord, SiteRecord, _MarkedRecord
+from corridorguard.sharing.records import (
+    IncidentRecord,
+    RouteRecord,
+    SensorRecord,
+    SiteRecord,
+    _MarkedRecord,
+)
 
 __all__ = [
     "INCIDENT_TYPE",
     "ROUTE_TYPE",
+    "SENSOR_TYPES",
     "SITE_TYPE",
     "WAYPOINT_TYPE",
     "cot_events",
     "cot_incident",
     "cot_route",
+    "cot_sensor",
     "cot_site",
     "parse_cot",
     "to_bytes",
 ]
 
+SENSOR_TYPES = {"camera": "b-m-p-s-p-loc", "drone": "a-f-A-M-H-Q", "checkpoint": "a-f-G-I"}
 INCIDENT_TYPE = "a-h-G"
 SITE_TYPE = "a-f-G-I"
 ROUTE_TYPE = "b-m-r"
@@ -119,6 +131,20 @@ def cot_site(
     return ev
 
 
+def cot_sensor(
+    rec: SensorRecord, *, now: datetime | None = None, stale: timedelta = timedelta(days=1)
+) -> ET.Element:
+    """CoT event of a sensor placement (camera cone in ``detail/sensor``)."""
+    t = _now(now)
+    cot_type = SENSOR_TYPES.get(rec.kind, "a-f-G-I")
+    ev = _event(f"corridorguard.sensor.{rec.id}", cot_type, rec.lon, rec.lat, now=t, stale=stale)
+    d = _detail(ev, rec, rec.name, f"{rec.kind}, {rec.status}")
+    cone = {"azimuth": rec.azimuth_deg, "fov": rec.fov_deg, "range": rec.range_m}
+    if any(v is not None for v in cone.values()):
+        ET.SubElement(d, "sensor", {k: f"{v:g}" for k, v in cone.items() if v is not None})
+    return ev
+
+
 def cot_route(
     rec: RouteRecord, *, now: datetime | None = None, stale: timedelta = timedelta(days=1)
 ) -> ET.Element:
@@ -156,6 +182,7 @@ def cot_events(
     incidents: Iterable[IncidentRecord] = (),
     sites: Iterable[SiteRecord] = (),
     routes: Iterable[RouteRecord] = (),
+    sensors: Iterable[SensorRecord] = (),
     to_org: str | None = None,
     now: datetime | None = None,
 ) -> list[bytes]:
@@ -163,6 +190,7 @@ def cot_events(
     out = [to_bytes(cot_incident(r, now=now)) for r in releasable(actor, incidents, to_org=to_org)]
     out += [to_bytes(cot_site(r, now=now)) for r in releasable(actor, sites, to_org=to_org)]
     out += [to_bytes(cot_route(r, now=now)) for r in releasable(actor, routes, to_org=to_org)]
+    out += [to_bytes(cot_sensor(r, now=now)) for r in releasable(actor, sensors, to_org=to_org)]
     return out
 
 

@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 from corridorguard.errors import ValidationError
 from corridorguard.sharing.policy import TLP, Marking
 
-__all__ = ["IncidentRecord", "RouteRecord", "SiteRecord", "parse_time"]
+__all__ = [
+    "IncidentRecord",
+    "PlanRecord",
+    "RouteRecord",
+    "SensorRecord",
+    "SiteRecord",
+    "parse_time",
+]
 
 
 def parse_time(value: datetime | str, *, field_name: str = "time") -> datetime:
@@ -117,3 +124,55 @@ class RouteRecord(_MarkedRecord):
         object.__setattr__(self, "points", pts)
         if self.start is not None:
             object.__setattr__(self, "start", parse_time(self.start, field_name="start"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanRecord(_MarkedRecord):
+    """The public parts of one plan version (see ``docs/sharing.md``, "Plans' public parts").
+
+    Metadata, status and approvals (organisation, decision, time), and an area-level summary
+    (how many patrol routes, checkpoints and sensor placements; the bounding box of the area);
+    never unit schedules. ``approvals`` are ``(org, decision, ISO time)`` triples.
+    """
+
+    id: str
+    title: str
+    status: str
+    version: int
+    lineage: str
+    forces: tuple[str, ...]
+    created: datetime
+    decided: datetime | None = None
+    approvals: tuple[tuple[str, str, str], ...] = ()
+    patrols: int = 0
+    checkpoints: int = 0
+    sensors: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+
+    def __post_init__(self) -> None:
+        self._normalise_marking()
+        object.__setattr__(self, "created", parse_time(self.created, field_name="created"))
+        if self.decided is not None:
+            object.__setattr__(self, "decided", parse_time(self.decided, field_name="decided"))
+        if self.bbox is not None:
+            _check_lonlat(self.bbox[0], self.bbox[1], "bbox")
+            _check_lonlat(self.bbox[2], self.bbox[3], "bbox")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SensorRecord(_MarkedRecord):
+    """A camera, drone or checkpoint placement at a point (coverage cone optional)."""
+
+    id: str
+    name: str
+    kind: str
+    status: str
+    lon: float
+    lat: float
+    range_m: float | None = None
+    azimuth_deg: float | None = None
+    fov_deg: float | None = None
+
+    def __post_init__(self) -> None:
+        self._normalise_marking()
+        _check_lonlat(self.lon, self.lat, "lon/lat")

@@ -9,6 +9,9 @@ Mapping (documented in ``docs/sharing.md``):
   stub without time or place; the sighting supplies both with standard properties.
 * a **site** is an ``infrastructure`` SDO, a ``location`` SDO and a ``located-at``
   ``relationship``.
+* a **plan** (its public parts only: :class:`~corridorguard.sharing.records.PlanRecord`) is a
+  ``course-of-action`` SDO with the status, version, forces, approvals and an area summary as
+  ``x_corridorguard_*`` properties; never unit schedules.
 * every object carries exactly one TLP 2.0 marking (the official OASIS marking-definition ids of
   extension ``extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d``), ``created_by_ref``
   = the originating organisation's ``identity``, and the REL-TO list as
@@ -32,7 +35,7 @@ import stix2
 
 from corridorguard.errors import ImportRejected, RowError
 from corridorguard.sharing.policy import TLP, Actor, releasable
-from corridorguard.sharing.records import IncidentRecord, SiteRecord, parse_time
+from corridorguard.sharing.records import IncidentRecord, PlanRecord, SiteRecord, parse_time
 
 __all__ = [
     "TLP2_EXTENSION_ID",
@@ -94,7 +97,7 @@ def _derived(kind: str, parent: str) -> str:
     return f"{kind}--{uuid.uuid5(_NS, f'{parent}/{kind}')}"
 
 
-def _common(rec: IncidentRecord | SiteRecord) -> dict[str, Any]:
+def _common(rec: IncidentRecord | SiteRecord | PlanRecord) -> dict[str, Any]:
     out: dict[str, Any] = {
         "created_by_ref": identity_id(rec.originator),
         "object_marking_refs": [TLP_MARKING_IDS[rec.tlp]],
@@ -176,11 +179,37 @@ def _site_objects(rec: SiteRecord) -> list[Any]:
     return [infra, loc, rel]
 
 
+def _plan_objects(rec: PlanRecord) -> list[Any]:
+    pid = _sid("course-of-action", rec.originator, rec.id)
+    stamp = {"created": rec.created, "modified": rec.decided or rec.created}
+    summary = {"patrols": rec.patrols, "checkpoints": rec.checkpoints, "sensors": rec.sensors}
+    if rec.bbox is not None:
+        summary["bbox"] = list(rec.bbox)  # type: ignore[assignment]
+    coa = stix2.CourseOfAction(
+        id=pid,
+        name=rec.title,
+        x_corridorguard_status=rec.status,
+        x_corridorguard_version=rec.version,
+        x_corridorguard_lineage=rec.lineage,
+        x_corridorguard_forces=list(rec.forces),
+        x_corridorguard_approvals=[
+            {"org": org, "decision": decision, "time": when}
+            for org, decision, when in rec.approvals
+        ],
+        x_corridorguard_summary=summary,
+        allow_custom=True,
+        **stamp,
+        **_common(rec),
+    )
+    return [coa]
+
+
 def export_stix(
     actor: Actor | None,
     *,
     incidents: Iterable[IncidentRecord] = (),
     sites: Iterable[SiteRecord] = (),
+    plans: Iterable[PlanRecord] = (),
     to_org: str | None = None,
 ) -> stix2.Bundle:
     """A STIX 2.1 bundle of the records ``actor`` may export (to ``to_org`` if given).
@@ -189,13 +218,17 @@ def export_stix(
     """
     inc = releasable(actor, incidents, to_org=to_org)
     sit = releasable(actor, sites, to_org=to_org)
+    pla = releasable(actor, plans, to_org=to_org)
     objects: list[Any] = []
     for r in inc:
         objects.extend(_incident_objects(r))
     for s in sit:
         objects.extend(_site_objects(s))
-    tlps = sorted({r.tlp for r in [*inc, *sit]}, key=list(TLP).index)
-    orgs = sorted({r.originator for r in [*inc, *sit]})
+    for p in pla:
+        objects.extend(_plan_objects(p))
+    every: list[IncidentRecord | SiteRecord | PlanRecord] = [*inc, *sit, *pla]
+    tlps = sorted({r.tlp for r in every}, key=list(TLP).index)
+    orgs = sorted({r.originator for r in every})
     head: list[Any] = [tlp_marking(t) for t in tlps]
     head += [
         stix2.Identity(
@@ -239,13 +272,43 @@ def _as_objects(bundle: stix2.Bundle | Mapping[str, Any] | str) -> list[dict[str
         bundle = json.loads(bundle.serialize())
     if not isinstance(bundle, Mapping) or bundle.get("type") != "bundle":
         raise ImportRejected("<stix>", [RowError(0, "type", "not a STIX bundle")])
+    raw = bundle.get("objects", [])
+    if not isinstance(raw, list):
+        raise ImportRejected("<stix>", [RowError(0, "objects", "must be a list")])
+    out: list[dict[str, Any]] = []
+    errors: list[RowError] = []
+    for k, obj in enumerate(raw):  # object by object, so every error names its object
+        parsed = _parse_object(k, obj, errors)
+        if parsed is not None:
+            out.append(parsed)
+    if errors:
+        raise ImportRejected("<stix>", errors)
+    return out
+
+
+_PARSE_ERRORS = (stix2.exceptions.STIXError, ValueError, TypeError, KeyError, AttributeError)
+
+
+def _parse_object(k: int, obj: Any, errors: list[RowError]) -> dict[str, Any] | None:
+    """One object validated by ``stix2`` (STIX 2.1); problems appended to ``errors``."""
+    if not isinstance(obj, Mapping) or not isinstance(obj.get("type"), str):
+        errors.append(RowError(k, "type", "not a STIX object (no type)"))
+        return None
+    name = f"{obj.get('id', obj['type'])}"[:120]
+    if obj.get("spec_version", "2.1") != "2.1" and obj["type"] != "marking-definition":
+        errors.append(RowError(k, "spec_version", f"{name}: only STIX 2.1 is read"))
+        return None
     try:
-        parsed = stix2.parse(dict(bundle), allow_custom=True)
-    except stix2.exceptions.STIXError as exc:
-        raise ImportRejected("<stix>", [RowError(0, "bundle", str(exc))]) from None
-    return [
-        json.loads(o.serialize()) if hasattr(o, "serialize") else dict(o) for o in parsed.objects
-    ]
+        parsed = stix2.parse(dict(obj), allow_custom=True, version="2.1")
+    except _PARSE_ERRORS as exc:
+        prop = getattr(exc, "prop_name", None) or "object"
+        errors.append(RowError(k, str(prop), f"{name}: {str(exc)[:300]}"))
+        return None
+    out = json.loads(parsed.serialize()) if hasattr(parsed, "serialize") else dict(parsed)
+    if not isinstance(out, dict) or not isinstance(out.get("id"), str):
+        errors.append(RowError(k, "id", f"{name}: no id"))
+        return None
+    return out
 
 
 class _Reader:
@@ -273,12 +336,31 @@ class _Reader:
                 self.bad(k, "created_by_ref", f"{obj['id']}: originator identity missing")
                 return None
             originator = ident["name"]
+        lists = {}
+        for key in ("x_corridorguard_rel_to", "x_corridorguard_red_recipients"):
+            names = obj.get(key, [])
+            if not isinstance(names, list) or not all(
+                isinstance(n, str) and 0 < len(n) <= 200 for n in names
+            ):
+                self.bad(k, key, f"{obj['id']}: must be a list of names (1-200 characters)")
+                return None
+            lists[key] = frozenset(names)
         return {
             "tlp": tlps.pop(),
             "originator": originator,
-            "rel_to": frozenset(obj.get("x_corridorguard_rel_to", [])),
-            "red_recipients": frozenset(obj.get("x_corridorguard_red_recipients", [])),
+            "rel_to": lists["x_corridorguard_rel_to"],
+            "red_recipients": lists["x_corridorguard_red_recipients"],
         }
+
+    def text(self, k: int, obj: dict[str, Any], key: str, limit: int, default: str = "") -> str:
+        """A string property of at most ``limit`` characters (reported, not truncated)."""
+        value = obj.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+            self.bad(k, key, f"{obj['id']}: must be text of at most {limit} characters")
+            return default
+        return value
 
     def incident(
         self, k: int, obj: dict[str, Any], sighting: dict[str, Any] | None
@@ -291,19 +373,29 @@ class _Reader:
         if loc is None or "latitude" not in loc:
             self.bad(k, "where_sighted_refs", f"{obj['id']}: no location with coordinates")
             return None
+        ref = (obj.get("external_references") or [{}])[0]
+        source = self.text(k, obj, "x_corridorguard_source", 64) or str(
+            ref.get("source_name", "stix")
+        )
+        name = self.text(k, obj, "name", 128, "incident")
+        description = self.text(k, obj, "description", 10_000)
+        deaths = obj.get("x_corridorguard_fatalities")
+        if deaths is not None and (type(deaths) is not int or not 0 <= deaths <= 1_000_000):
+            self.bad(k, "x_corridorguard_fatalities", f"{obj['id']}: must be a count >= 0")
+            return None
         if mk is None:
             return None
-        refs = obj.get("external_references") or [{}]
+        external = ref.get("external_id")
         return IncidentRecord(
             id=obj["id"],
-            source=obj.get("x_corridorguard_source") or refs[0].get("source_name", "stix"),
-            source_id=refs[0].get("external_id"),
+            source=source[:64],
+            source_id=str(external)[:128] if external is not None else None,
             time=parse_time(sighting.get("first_seen") or obj["created"]),
             lon=float(loc["longitude"]),
             lat=float(loc["latitude"]),
-            type=obj.get("name", "incident"),
-            description=obj.get("description", ""),
-            fatalities=obj.get("x_corridorguard_fatalities"),
+            type=name,
+            description=description,
+            fatalities=deaths,
             **mk,
         )
 
@@ -312,15 +404,18 @@ class _Reader:
         if loc is None or "latitude" not in loc:
             self.bad(k, "relationship", f"{obj['id']}: no located-at location")
             return None
+        name = self.text(k, obj, "name", 200)
+        kind = self.text(k, obj, "x_corridorguard_kind", 64, "site") or "site"
+        description = self.text(k, obj, "description", 10_000)
         if mk is None:
             return None
         return SiteRecord(
             id=obj["id"],
-            name=obj.get("name", ""),
-            kind=obj.get("x_corridorguard_kind", "site"),
+            name=name,
+            kind=kind,
             lon=float(loc["longitude"]),
             lat=float(loc["latitude"]),
-            description=obj.get("description") or "",
+            description=description,
             **mk,
         )
 

@@ -1,0 +1,165 @@
+"""Sharing records (incidents, sites, plans' public parts, planned routes) that a caller may see.
+
+Every loader starts from the one policy compiled to SQL
+(:func:`~corridorguard.api.queries.visible_incidents` /
+:func:`~corridorguard.api.queries.visible_rows`); the sharing layer then applies
+:func:`~corridorguard.sharing.policy.releasable` again (and ``may_pass_on`` for a ``to_org``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from corridorguard.api.context import ServerContext
+from corridorguard.api.queries import (
+    incident_record,
+    marking_lists,
+    red_recipients,
+    visible_incidents,
+    visible_rows,
+)
+from corridorguard.sharing.plans import plan_routes, plan_summary
+from corridorguard.sharing.records import (
+    IncidentRecord,
+    PlanRecord,
+    RouteRecord,
+    SensorRecord,
+    SiteRecord,
+)
+from corridorguard.store.identity import Identity
+from corridorguard.store.models import IncidentRow
+from corridorguard.store.plans import PLAN_MARKING, PlanApprovalRow, PlanRow
+from corridorguard.store.resources import SENSORS, SITES
+
+__all__ = ["MAX_EXPORT", "load_incidents", "load_plans", "load_sensors", "load_sites"]
+
+MAX_EXPORT = 50_000
+_I = IncidentRow.__table__
+_P = PlanRow.__table__
+_A = PlanApprovalRow.__table__
+
+
+def load_incidents(
+    ctx: ServerContext, who: Identity, ids: Sequence[int] | None = None
+) -> list[IncidentRecord]:
+    """Incidents the caller may see (optionally only ``ids``)."""
+    stmt = visible_incidents(who.actor)
+    if ids is not None:
+        stmt = stmt.where(_I.c.id.in_(list(ids)))
+    with ctx.store.read() as conn:
+        rows = conn.execute(stmt.order_by(_I.c.time, _I.c.id).limit(MAX_EXPORT)).all()
+        reds = red_recipients(conn, [r.id for r in rows if r.tlp == "RED"])
+    return [incident_record(r, reds.get(r.id, ())) for r in rows]
+
+
+def _marking(m: Any, rel: Sequence[str], red: Sequence[str]) -> dict[str, Any]:
+    return {
+        "originator": m["originator"],
+        "tlp": m["tlp"],
+        "rel_to": frozenset(rel),
+        "red_recipients": frozenset(red),
+        "created_by": m["created_by"],
+    }
+
+
+def load_sites(
+    ctx: ServerContext, who: Identity, ids: Sequence[int] | None = None
+) -> list[SiteRecord]:
+    """Sites the caller may see (optionally only ``ids``); imported ones keep their STIX id."""
+    t = SITES
+    stmt = visible_rows(who.actor, t.table, t.marking)
+    if ids is not None:
+        stmt = stmt.where(t.table.c.id.in_(list(ids)))
+    with ctx.store.read() as conn:
+        rows = conn.execute(stmt.order_by(t.table.c.id).limit(MAX_EXPORT)).all()
+        rel, red = marking_lists(conn, t.marking, [r.id for r in rows])
+    out = []
+    for r in rows:
+        m = r._mapping
+        out.append(
+            SiteRecord(
+                id=m["stix_id"] or str(m["id"]),
+                name=m["name"],
+                kind=m["type"],
+                lon=m["lon"],
+                lat=m["lat"],
+                description=m["description"],
+                **_marking(m, rel.get(r.id, ()), red.get(r.id, ())),
+            )
+        )
+    return out
+
+
+def load_sensors(
+    ctx: ServerContext, who: Identity, ids: Sequence[int] | None = None
+) -> list[SensorRecord]:
+    """Sensor placements the caller may see that have a point (segment-only ones have none)."""
+    t = SENSORS
+    stmt = visible_rows(who.actor, t.table, t.marking).where(t.table.c.lon.is_not(None))
+    if ids is not None:
+        stmt = stmt.where(t.table.c.id.in_(list(ids)))
+    with ctx.store.read() as conn:
+        rows = conn.execute(stmt.order_by(t.table.c.id).limit(MAX_EXPORT)).all()
+        rel, red = marking_lists(conn, t.marking, [r.id for r in rows])
+    cols = ("name", "kind", "status", "lon", "lat", "range_m", "azimuth_deg", "fov_deg")
+    return [
+        SensorRecord(
+            id=str(r.id),
+            **{k: r._mapping[k] for k in cols},
+            **_marking(r._mapping, rel.get(r.id, ()), red.get(r.id, ())),
+        )
+        for r in rows
+    ]
+
+
+def load_plans(
+    ctx: ServerContext,
+    who: Identity,
+    ids: Sequence[int] | None = None,
+    *,
+    statuses: Sequence[str] | None = None,
+) -> list[tuple[PlanRecord, list[RouteRecord]]]:
+    """Plans the caller may see: their public parts and their planned patrol routes."""
+    stmt = visible_rows(who.actor, _P, PLAN_MARKING)
+    if ids is not None:
+        stmt = stmt.where(_P.c.id.in_(list(ids)))
+    if statuses is not None:
+        stmt = stmt.where(_P.c.status.in_(list(statuses)))
+    with ctx.store.read() as conn:
+        rows = conn.execute(stmt.order_by(_P.c.id).limit(MAX_EXPORT)).all()
+        plan_ids = [r.id for r in rows]
+        rel, red = marking_lists(conn, PLAN_MARKING, plan_ids)
+        approvals: dict[int, list[tuple[str, str, str]]] = {}
+        if plan_ids:
+            q = select(_A.c.plan_id, _A.c.org, _A.c.decision, _A.c.decided_at)
+            q = q.where(_A.c.plan_id.in_(plan_ids)).order_by(_A.c.decided_at, _A.c.org)
+            for pid, org, decision, when in conn.execute(q):
+                approvals.setdefault(int(pid), []).append((org, decision, when.isoformat()))
+    out = []
+    for r in rows:
+        m = r._mapping
+        marking = _marking(m, rel.get(r.id, ()), red.get(r.id, ()))
+        content = m["content"] if isinstance(m["content"], dict) else {}
+        summary = plan_summary(content)
+        rec = PlanRecord(
+            id=str(m["id"]),
+            title=m["title"],
+            status=m["status"],
+            version=m["version"],
+            lineage=m["lineage"],
+            forces=tuple(m["forces"]),
+            created=m["created_at"],
+            decided=m["decided_at"],
+            approvals=tuple(approvals.get(r.id, ())),
+            patrols=summary["patrols"],
+            checkpoints=summary["checkpoints"],
+            sensors=summary["sensors"],
+            bbox=summary["bbox"],
+            **marking,
+        )
+        routes = plan_routes(content, plan_id=str(m["id"]), title=m["title"], marking=marking)
+        out.append((rec, routes))
+    return out
