@@ -412,3 +412,32 @@ def test_malformed_csv_row_is_reported_and_skippable(tmp_path: Path) -> None:
     assert len(rows) == 1 and rows[0].startswith("line 3: row: malformed CSV")
     kept = read_incidents(src, "ucdp", skip_bad=True)
     assert [r.source_id for r in kept.records] == ["1", "3"] and kept.rejected == 1
+
+
+def test_nul_characters_are_bad_rows_on_every_format(tmp_path: Path) -> None:
+    """PostgreSQL cannot store NUL in text: every importer names the row and column instead."""
+    src = write(
+        tmp_path / "nul.csv",
+        "time,lon,lat,type,description\n"
+        "2024-01-01T10:00:00Z,66.9,30.1,theft,fine\n"
+        "2024-01-02T10:00:00Z,67.0,30.2,the\x00ft,bad\x00text\n",
+    )
+    assert rejected(src, "csv") == [
+        "line 3: type: contains a NUL character",
+        "line 3: description: contains a NUL character",
+    ]
+    assert len(read_incidents(src, "csv", skip_bad=True).records) == 1
+    gj = tmp_path / "nul.geojson"
+    gj.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    feature(62.3, 25.1, time="2024-03-20T10:00:00Z", type="a"),
+                    feature(62.3, 25.1, time="2024-03-20T10:00:00Z", type="a", place="x\x00"),
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert rejected(gj, "geojson") == ["line 1: features[1].place: contains a NUL character"]

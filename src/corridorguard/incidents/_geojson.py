@@ -25,6 +25,7 @@ from corridorguard.incidents._tabular import (
     decode_error_line,
     open_text,
 )
+from corridorguard.incidents._values import NUL_REASON
 from corridorguard.incidents.formats import mapped_converter
 from corridorguard.incidents.model import Incident
 
@@ -130,6 +131,7 @@ def read_geojson(
     )
     records: list[Incident] = []
     bad: list[tuple[int, Errs]] = []
+    has_nul = "\\u0000" in text or "\x00" in text
     for i, feature in enumerate(features):
         errs: Errs = []
         point = _point(feature, errs)
@@ -140,7 +142,9 @@ def read_geojson(
             else:
                 cells = {k: _text(x) for k, x in props.items()}
                 cells[_LON], cells[_LAT] = point
-                inc = convert(cells.get, errs)
+                if has_nul:  # PostgreSQL cannot store NUL
+                    errs.extend((k, NUL_REASON) for k, c in cells.items() if c and "\x00" in c)
+                inc = None if errs else convert(cells.get, errs)
                 if inc is not None and not errs:
                     records.append(inc)
         if errs:

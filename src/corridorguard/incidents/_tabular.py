@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from corridorguard.errors import ImportRejected, RowError
+from corridorguard.incidents._values import NUL_REASON
 from corridorguard.incidents.model import Incident
 
 Errs = list[tuple[str, str]]
@@ -131,6 +132,11 @@ def read_rows(
                             if n <= 1 and (not row or not row[0].strip()):
                                 continue  # blank line
                             errs.append(("row", f"{n} fields, header has {width}"))
+                            inc = None
+                        elif "\x00" in "".join(row):  # PostgreSQL cannot store NUL
+                            errs.extend(
+                                (header[k], NUL_REASON) for k, c in enumerate(row) if "\x00" in c
+                            )
                             inc = None
                         else:
                             inc = convert(row, errs)

@@ -27,6 +27,9 @@ def req_text(s: str, field: str, errs: Errs) -> str:
     return s
 
 
+NUL_REASON = "contains a NUL character"
+
+
 def opt_text(s: str | None) -> str | None:
     """A stripped string or ``None`` when empty."""
     if s is None:

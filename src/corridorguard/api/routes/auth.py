@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from corridorguard.api.deps import Ctx
 from corridorguard.api.errors import ERROR_RESPONSES, Unauthenticated
+from corridorguard.api.schemas.common import NoNul
 from corridorguard.store.identity import SCOPES, OrgRow, create_token, verify_password
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=ERROR_RESPONSES)
@@ -20,8 +21,8 @@ class LoginRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=1000)
+    username: Annotated[str, NoNul] = Field(min_length=1, max_length=100)
+    password: Annotated[str, NoNul] = Field(min_length=1, max_length=1000)
     scopes: list[str] | None = Field(default=None, max_length=len(SCOPES))
     expires_days: float = Field(default=1.0, gt=0, le=30)
 

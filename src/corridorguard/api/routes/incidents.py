@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, update
 
@@ -26,6 +26,7 @@ from corridorguard.api.queries import (
     red_recipients,
     visible_incidents,
 )
+from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.api.schemas.incidents import (
     IncidentCreate,
     IncidentList,
@@ -38,7 +39,12 @@ from corridorguard.store.identity import Identity, OrgRow, UserRow
 from corridorguard.store.marks import INCIDENT_MARKING, IncidentMetaRow, IncidentRedRow
 from corridorguard.store.models import IncidentRow
 
-router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/incidents",
+    tags=["incidents"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(no_nul_query)],
+)
 
 REPORTERS = frozenset({Role.REPORTER, Role.ANALYST, Role.PLANNER})
 _I = IncidentRow.__table__

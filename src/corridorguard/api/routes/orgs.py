@@ -6,9 +6,9 @@ scope) create organisations and manage the users of **their own** organisation o
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -17,10 +17,15 @@ from corridorguard.api.context import Tx
 from corridorguard.api.deps import Caller, Ctx, require_role, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
+from corridorguard.api.schemas.common import NoNul, no_nul_query
 from corridorguard.sharing.policy import Role
 from corridorguard.store.identity import OrgRow, UserRow, create_org, create_user
 
-router = APIRouter(tags=["organisations and users"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    tags=["organisations and users"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(no_nul_query)],
+)
 _ADMIN = frozenset({Role.ADMIN})
 
 
@@ -28,7 +33,7 @@ class OrgCreate(BaseModel):
     """A new organisation."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, NoNul] = Field(min_length=1, max_length=200)
     kind: Literal["agency", "oversight"] = "agency"
 
 
@@ -44,9 +49,9 @@ class UserCreate(BaseModel):
     """A new user of the admin's own organisation."""
 
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=100)
+    username: Annotated[str, NoNul] = Field(min_length=1, max_length=100)
     role: Literal["reporter", "analyst", "planner", "commander", "admin"]
-    password: str = Field(min_length=12, max_length=1000)
+    password: Annotated[str, NoNul] = Field(min_length=12, max_length=1000)
 
 
 class UserPublic(BaseModel):

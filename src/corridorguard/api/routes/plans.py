@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Select, func, select
 
@@ -25,6 +25,7 @@ from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, RecordId, require_r
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import iso
+from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.api.schemas.plans import (
     PlanCreate,
     PlanDecision,
@@ -43,7 +44,9 @@ from corridorguard.store.plans import (
     PlanRow,
 )
 
-router = APIRouter(prefix="/plans", tags=["plans"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/plans", tags=["plans"], responses=ERROR_RESPONSES, dependencies=[Depends(no_nul_query)]
+)
 
 PLANNERS = frozenset({Role.PLANNER, Role.COMMANDER})
 _P = PlanRow.__table__

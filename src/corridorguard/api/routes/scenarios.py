@@ -9,14 +9,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, require_role, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
+from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.errors import NotFoundError
 from corridorguard.scenario import Scenario, builtin_scenarios, load_scenario
 
-router = APIRouter(prefix="/scenarios", tags=["scenarios and sites"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/scenarios",
+    tags=["scenarios and sites"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(no_nul_query)],
+)
 
 
 @lru_cache(maxsize=8)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from corridorguard.api.context import ServerContext
@@ -23,13 +23,19 @@ from corridorguard.api.queries import (
     red_recipients,
     visible_incidents,
 )
+from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.sharing.cot import cot_events
 from corridorguard.sharing.records import IncidentRecord
 from corridorguard.sharing.stix import export_stix
 from corridorguard.store.identity import Identity
 from corridorguard.store.models import IncidentRow
 
-router = APIRouter(prefix="/export", tags=["sharing"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/export",
+    tags=["sharing"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(no_nul_query)],
+)
 _I = IncidentRow.__table__
 STIX_MEDIA = "application/stix+json;version=2.1"
 

@@ -7,13 +7,14 @@ set by the server from the caller and can never come from a payload.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from corridorguard.api.schemas.common import NoNul, TLPName, check_names
+
 __all__ = ["IncidentCreate", "IncidentList", "IncidentPublic", "IncidentUpdate", "TLPName"]
 
-TLPName = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 _Name = Field(min_length=1, max_length=200)
 
 
@@ -27,13 +28,13 @@ class IncidentCreate(_Strict):
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
     lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
     time: AwareDatetime
-    type: str = Field(min_length=1, max_length=128)
-    description: str = Field(default="", max_length=10_000)
+    type: Annotated[str, NoNul] = Field(min_length=1, max_length=128)
+    description: Annotated[str, NoNul] = Field(default="", max_length=10_000)
     tlp: TLPName
     rel_to: list[str] = Field(default_factory=list, max_length=50)
     red_recipients: list[str] = Field(default_factory=list, max_length=50)
     fatalities: int | None = Field(default=None, ge=0, le=1_000_000)
-    place: str | None = Field(default=None, max_length=200)
+    place: Annotated[str, NoNul] | None = Field(default=None, max_length=200)
 
     @field_validator("time")
     @classmethod
@@ -45,19 +46,16 @@ class IncidentCreate(_Strict):
     @field_validator("rel_to", "red_recipients")
     @classmethod
     def _names(cls, v: list[str]) -> list[str]:
-        out = list(dict.fromkeys(s.strip() for s in v))
-        if any(not s or len(s) > 200 for s in out):
-            raise ValueError("names must be 1-200 characters")
-        return out
+        return check_names(v)
 
 
 class IncidentUpdate(_Strict):
     """Changeable fields of an incident (by its originating organisation's editors)."""
 
-    type: str | None = Field(default=None, min_length=1, max_length=128)
-    description: str | None = Field(default=None, max_length=10_000)
+    type: Annotated[str, NoNul] | None = Field(default=None, min_length=1, max_length=128)
+    description: Annotated[str, NoNul] | None = Field(default=None, max_length=10_000)
     fatalities: int | None = Field(default=None, ge=0, le=1_000_000)
-    place: str | None = Field(default=None, max_length=200)
+    place: Annotated[str, NoNul] | None = Field(default=None, max_length=200)
 
 
 class IncidentPublic(BaseModel):

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from corridorguard.api.schemas.incidents import TLPName
+from corridorguard.api.schemas.common import JsonObject, NoNul, TLPName, check_names
 
 __all__ = ["Approval", "PlanCreate", "PlanDecision", "PlanList", "PlanPublic", "PlanUpdate"]
-
-
-def _names(v: list[str]) -> list[str]:
-    out = list(dict.fromkeys(s.strip() for s in v))
-    if any(not s or len(s) > 200 for s in out):
-        raise ValueError("names must be 1-200 characters")
-    return out
 
 
 class PlanCreate(BaseModel):
@@ -26,10 +19,10 @@ class PlanCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=10_000)
+    title: Annotated[str, NoNul] = Field(min_length=1, max_length=200)
+    description: Annotated[str, NoNul] = Field(default="", max_length=10_000)
     forces: list[str] = Field(min_length=1, max_length=2)
-    content: dict[str, Any] = Field(default_factory=dict)
+    content: JsonObject = Field(default_factory=dict)
     tlp: TLPName
     rel_to: list[str] = Field(default_factory=list, max_length=50)
     red_recipients: list[str] = Field(default_factory=list, max_length=50)
@@ -37,7 +30,7 @@ class PlanCreate(BaseModel):
     @field_validator("forces", "rel_to", "red_recipients")
     @classmethod
     def _check(cls, v: list[str]) -> list[str]:
-        return _names(v)
+        return check_names(v)
 
 
 class PlanUpdate(BaseModel):
@@ -45,9 +38,9 @@ class PlanUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
-    content: dict[str, Any] | None = None
+    title: Annotated[str, NoNul] | None = Field(default=None, min_length=1, max_length=200)
+    description: Annotated[str, NoNul] | None = Field(default=None, max_length=10_000)
+    content: JsonObject | None = None
 
 
 class PlanDecision(BaseModel):
@@ -55,7 +48,7 @@ class PlanDecision(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    comment: str = Field(default="", max_length=2000)
+    comment: Annotated[str, NoNul] = Field(default="", max_length=2000)
 
 
 class Approval(BaseModel):
