@@ -1,4 +1,4 @@
-"""Compiled (numba) MCLP local search: incremental 1-swap descent, tabu search, Lagrangian.
+"""Compiled (numba) MCLP kernels: greedy, incremental 1-swap descent, Lagrangian relaxation.
 
 State of a selection ``S`` (the fast-interchange bookkeeping of Whitaker 1983, "A fast
 algorithm for the greedy interchange for large-scale clustering and median location problems",
@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - exercised only on broken installs
 else:
     AVAILABLE = True
 
-__all__ = ["AVAILABLE", "descend", "greedy", "lagrangian", "tabu"]
+__all__ = ["AVAILABLE", "descend", "greedy", "lagrangian"]
 
 
 def _identity(f: Any) -> Any:
@@ -115,38 +115,23 @@ def _remove(j: int, cptr: Any, cind: Any, rptr: Any, rind: Any, w: Any, st: Any)
 
 
 @_jit
-def _best_swap(
-    cptr: Any,
-    cind: Any,
-    w: Any,
-    st: Any,
-    locked: Any,
-    tabu_in: Any,
-    tabu_out: Any,
-    it: int,
-    aspire: float,
-) -> tuple[int, int, float]:
-    """Best swap ``(j out, k in, value)``; ``locked`` sites never leave; a site removed (added)
-    less than its tenure ago may not come back in (go out) unless the move's value exceeds
-    ``aspire`` (aspiration). Returns ``k = -1`` when no move is allowed."""
+def _best_swap(cptr: Any, cind: Any, w: Any, st: Any, locked: Any) -> tuple[int, int, float]:
+    """Best swap ``(j out, k in, value)`` over all pairs; ``locked`` sites never leave.
+    Returns ``k = -1`` when no site may leave."""
     cnt, ssum, insel, gain, loss, once = st
     m = cptr.size - 1
-    # smallest loss among sites allowed out (b: tabu-free; a: any unlocked)
-    b1, j1, a1, ja = np.inf, -1, np.inf, -1
+    b1, j1 = np.inf, -1  # the unlocked selected site with the smallest loss
     for j in range(m):
-        if insel[j] and not locked[j]:
-            if loss[j] < a1:
-                a1, ja = loss[j], j
-            if tabu_out[j] <= it and loss[j] < b1:
-                b1, j1 = loss[j], j
-    if ja < 0:
+        if insel[j] and not locked[j] and loss[j] < b1:
+            b1, j1 = loss[j], j
+    if j1 < 0:
         return -1, -1, -np.inf
     # value(j, k) = gain[k] - loss[j] + extra(j, k) and extra(j, k) <= min(loss[j], once[k]),
-    # so gain[k] + min(0, once[k] - a1) bounds every swap bringing k in: scan k by that bound
+    # so gain[k] + min(0, once[k] - b1) bounds every swap bringing k in: scan k by that bound
     # and stop when it cannot beat the best move found
     ubk = np.empty(m)
     for k in range(m):
-        ubk[k] = -np.inf if insel[k] else gain[k] + min(0.0, once[k] - a1)
+        ubk[k] = -np.inf if insel[k] else gain[k] + min(0.0, once[k] - b1)
     order = np.argsort(-ubk)
     extra = np.zeros(m)
     best_v, best_j, best_k = -np.inf, -1, -1
@@ -157,8 +142,7 @@ def _best_swap(
             i = cind[t]
             if cnt[i] == 1:
                 extra[ssum[i]] += w[i]
-        vn, jn = (-b1, j1) if j1 >= 0 else (-np.inf, -1)  # tabu-free
-        va, jx = (-a1, ja) if ja >= 0 else (-np.inf, -1)  # any unlocked (aspiration only)
+        vk, jk = -b1, j1  # untouched owners keep nothing: the smallest loss is best
         for t in range(cptr[k], cptr[k + 1]):
             i = cind[t]
             if cnt[i] == 1:
@@ -166,20 +150,15 @@ def _best_swap(
                 e = extra[o]
                 if e > 0.0:
                     extra[o] = 0.0
-                    if not locked[o]:
-                        if e - loss[o] > va:
-                            va, jx = e - loss[o], o
-                        if tabu_out[o] <= it and e - loss[o] > vn:
-                            vn, jn = e - loss[o], o
-        if tabu_in[k] <= it and jn >= 0 and gain[k] + vn > best_v:
-            best_v, best_j, best_k = gain[k] + vn, jn, k
-        if jx >= 0 and gain[k] + va > aspire and gain[k] + va > best_v:
-            best_v, best_j, best_k = gain[k] + va, jx, k
+                    if not locked[o] and e - loss[o] > vk:
+                        vk, jk = e - loss[o], o
+        if gain[k] + vk > best_v:
+            best_v, best_j, best_k = gain[k] + vk, jk, k
     return best_j, best_k, best_v
 
 
 @_jit
-def _search(
+def _descend(
     cptr: Any,
     cind: Any,
     rptr: Any,
@@ -187,77 +166,36 @@ def _search(
     w: Any,
     sel: Any,
     locked: Any,
-    iters: int,
-    tenure: int,
+    moves: int,
     tol: float,
 ) -> Any:
-    """Descent (``tenure == 0``: stop at the first non-improving best move) or tabu search
-    (``tenure > 0``: always take the best allowed move, ``iters`` moves); returns the best
-    selection seen."""
+    """Apply the best swap while it improves by more than ``tol`` (at most ``moves``)."""
     m = cptr.size - 1
     st = _init(cptr, cind, rptr, rind, w, sel)
-    cnt = st[0]
     insel = st[2]
-    cur = 0.0
-    for i in range(w.size):
-        if cnt[i] > 0:
-            cur += w[i]
-    best = cur
-    best_sel = sel.copy()
-    tabu_in = np.zeros(m, np.int64)
-    tabu_out = np.zeros(m, np.int64)
-    for it in range(iters):
-        j, k, v = _best_swap(cptr, cind, w, st, locked, tabu_in, tabu_out, it, best - cur + tol)
-        if k < 0:
-            break
-        if tenure == 0 and v <= tol:
+    for _ in range(moves):
+        j, k, v = _best_swap(cptr, cind, w, st, locked)
+        if k < 0 or v <= tol:
             break
         _remove(j, cptr, cind, rptr, rind, w, st)
         _add(k, cptr, cind, rptr, rind, w, st)
-        cur += v
-        if tenure > 0:
-            tabu_in[j] = it + 1 + tenure
-            tabu_out[k] = it + 1 + tenure
-        if cur > best + tol:
-            best = cur
-            pos = 0
-            for c in range(m):
-                if insel[c]:
-                    best_sel[pos] = c
-                    pos += 1
-    return best_sel
+    out = np.empty(sel.size, np.int64)
+    pos = 0
+    for c in range(m):
+        if insel[c]:
+            out[pos] = c
+            pos += 1
+    return out
 
 
-def descend(cov: Any, sel: np.ndarray, locked: np.ndarray, iters: int = 10_000) -> np.ndarray:
-    """Best-improvement 1-swap descent to a local optimum."""
-    tol = 1e-9 * max(float(cov.w.sum()), 1.0)
-    return _run(cov, sel, locked, iters, 0, tol)
-
-
-def tabu(cov: Any, sel: np.ndarray, locked: np.ndarray, iters: int, tenure: int) -> np.ndarray:
-    """Tabu search over 1-swaps (Glover 1989): ``iters`` best allowed moves; a site removed
-    (added) cannot return (leave) for ``tenure`` moves unless that beats the best value seen.
-    Returns the best selection seen (never worse than ``sel``)."""
-    tol = 1e-9 * max(float(cov.w.sum()), 1.0)
-    return _run(cov, sel, locked, iters, max(int(tenure), 1), tol)
-
-
-def _run(cov: Any, sel: np.ndarray, locked: np.ndarray, iters: int, tenure: int, tol: float) -> Any:
+def descend(cov: Any, sel: np.ndarray, locked: np.ndarray, moves: int = 10_000) -> np.ndarray:
+    """Best-improvement 1-swap descent to a local optimum (at most ``moves`` swaps)."""
     m = cov.shape[1]
     lock = np.zeros(m, dtype=np.bool_)
-    lock[locked] = True
-    return _search(
-        cov.ac.indptr.astype(np.int64),
-        cov.ac.indices.astype(np.int64),
-        cov.a.indptr.astype(np.int64),
-        cov.a.indices.astype(np.int64),
-        cov.w,
-        np.asarray(sel, dtype=np.int64).copy(),
-        lock,
-        int(iters),
-        int(tenure),
-        float(tol),
-    )
+    lock[np.asarray(locked, dtype=np.int64)] = True
+    tol = 1e-9 * max(float(cov.w.sum()), 1.0)
+    sel = np.asarray(sel, dtype=np.int64)
+    return _descend(*_arrays(cov), cov.w, sel, lock, int(moves), tol)  # type: ignore[no-any-return]
 
 
 @_jit
