@@ -123,3 +123,24 @@ def test_exact_with_reductions_equals_the_full_mip(seed: int, radius: float) -> 
     assert model.status_ == "optimal"
     assert model.covered_weight_ == pytest.approx(full.value(sel), rel=1e-9)
     assert model.bound_ >= model.covered_weight_ and model.gap_ == pytest.approx(0, abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(inst=instances, p=st.integers(1, 5), n_fixed=st.integers(0, 2))
+def test_reduced_mip_path_is_exact(inst: tuple, p: int, n_fixed: int) -> None:
+    """The reduce-then-MIP path on its own (any multipliers, greedy incumbent): the better of
+    the incumbent and its answer is the brute-force optimum, its bound is valid."""
+    seed, n, m, density = inst
+    cov = _random(seed, n, m, density)
+    p = min(p, m)
+    fixed = np.arange(min(n_fixed, p), dtype=np.int64)
+    best = max(v for v, _ in _solutions(cov, p, fixed))
+    model = MCLP(cov.a, cov.w, p, fixed=fixed.tolist(), method="exact")
+    model.stats_ = {}
+    sel = greedy(cov, p, fixed)
+    lam = np.random.default_rng(seed).random(n) * cov.w
+    found, bound, status = model._exact(cov, sel, cov.value(sel), lam)
+    assert status == "optimal"
+    assert len(set(found.tolist())) == p and set(fixed.tolist()) <= set(found.tolist())
+    assert max(cov.value(found), cov.value(sel)) == pytest.approx(best)
+    assert bound >= best - 1e-9

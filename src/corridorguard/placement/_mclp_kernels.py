@@ -195,7 +195,7 @@ def descend(cov: Any, sel: np.ndarray, locked: np.ndarray, moves: int = 10_000) 
     lock[np.asarray(locked, dtype=np.int64)] = True
     tol = 1e-9 * max(float(cov.w.sum()), 1.0)
     sel = np.asarray(sel, dtype=np.int64)
-    return _descend(*_arrays(cov), cov.w, sel, lock, int(moves), tol)  # type: ignore[no-any-return]
+    return _descend(*_arrays(cov), cov.w, sel, lock, int(moves), tol)
 
 
 @_jit

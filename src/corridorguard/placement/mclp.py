@@ -9,15 +9,18 @@ Regional Science Association 32): demand ``i`` with weight ``w_i``, candidate si
          sum_j x_j = p
          x_j in {0, 1},  0 <= y_i <= 1  (y is integral once x is)
 
-The heuristic is the greedy algorithm (a ``1 - 1/e`` approximation for this monotone submodular
-objective; Nemhauser, Wolsey & Fisher 1978) with exact incremental gain updates on sparse
-matrices (each pick subtracts the newly covered weight from every candidate that also covers it,
-so no lazy re-evaluation is ever stale), followed by best-improvement 1-swap local search
-(Teitz & Bart 1968). On large instances a second swap search starts from the best primal set of
-a Lagrangian relaxation solved by subgradient optimisation (Galvão & ReVelle 1996). The bound
-is the smaller of the Lagrangian dual value (when computed) and the submodular "online" bound
+The heuristic (compiled kernels, :mod:`corridorguard.placement._mclp_kernels`) is the greedy
+algorithm (a ``1 - 1/e`` approximation for this monotone submodular objective; Nemhauser, Wolsey
+& Fisher 1978) with exact incremental gains, a best-improvement 1-swap descent (Teitz & Bart
+1968) with fast-interchange bookkeeping (Whitaker 1983), and a second descent from the best
+primal set of a Lagrangian relaxation solved by subgradient optimisation (Galvão & ReVelle
+1996). The bound is the smaller of the Lagrangian dual value and the submodular "online" bound
 ``f(S) + sum of the p largest marginal gains w.r.t. S`` (Leskovec et al. 2007), capped by the
 coverable weight.
+
+The exact method runs the heuristic, stops if its value meets the bound, else applies exact
+reductions (:mod:`corridorguard.placement._mclp_reduce`: row aggregation, dominated candidates,
+Lagrangian reduced-cost fixing; proofs there) and solves the reduced MIP on HiGHS, warm-started.
 """
 
 from __future__ import annotations
@@ -111,7 +114,7 @@ class MCLP:
     fixed
         Candidates that must be selected (e.g. existing sensors).
     swap_rounds
-        Maximum rounds of each 1-swap local search.
+        Maximum swaps of each 1-swap descent.
     lagrangian_iters
         Subgradient iterations of the Lagrangian relaxation (0 to skip; default: 120 for the
         heuristic, 300 for the exact method, whose variable fixing needs a tight bound). Its
