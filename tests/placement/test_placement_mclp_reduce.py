@@ -98,9 +98,11 @@ def test_kernels_against_brute_force(inst: tuple, p: int, n_fixed: int) -> None:
         for k in set(range(m)) - set(d.tolist()):
             assert cov.value(np.where(d == j, k, d)) <= dv + 1e-9
     if 0 < p - fixed.size < m - fixed.size:
-        sset, sval, lam, ub = lagrangian(cov, p, fixed, 30, dv)
+        sets, values, lam, ub = lagrangian(cov, p, fixed, 30, dv, keep=3)
         assert ub >= best - 1e-9
-        assert cov.value(sset) == pytest.approx(sval) and set(fixed.tolist()) <= set(sset)
+        assert values[0] >= 0 and np.all(np.diff(values) <= 0)
+        for sset, sval in zip(sets[values >= 0], values[values >= 0], strict=True):
+            assert cov.value(sset) == pytest.approx(sval) and set(fixed.tolist()) <= set(sset)
         assert np.all((lam >= 0) & (lam <= cov.w))
 
 

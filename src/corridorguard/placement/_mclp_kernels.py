@@ -259,7 +259,8 @@ def _lagr(
     iters: int,
     lower: float,
     lam0: Any,
-) -> tuple[Any, float, Any, float, Any]:
+    keep: int,
+) -> tuple[Any, Any, Any, float]:
     n = w.size
     m = cptr.size - 1
     isfixed = np.zeros(m, np.bool_)
@@ -268,8 +269,8 @@ def _lagr(
     lam = lam0.copy()
     best_lam = lam.copy()
     best_ub = np.inf
-    best_v = -1.0
-    best_set = np.empty(0, np.int64)
+    pool = np.zeros((keep, fixed.size + free), np.int64)  # the best distinct primal sets
+    pool_v = np.full(keep, -1.0)
     step = 2.0
     stall = 0
     c = np.zeros(m)
@@ -311,25 +312,35 @@ def _lagr(
             g = (1.0 if w[i] > lam[i] else 0.0) - cnt[i]
             cnt[i] = g
             norm += g * g
-        if value > best_v:
-            best_v = value
-            best_set = top.copy()
+        worst = np.argmin(pool_v)
+        if value > pool_v[worst] and np.all(np.abs(pool_v - value) > 1e-12 * wtot):
+            pool_v[worst] = value
+            pool[worst] = top
         lower = max(lower, value)
         if norm == 0.0 or best_ub - lower <= 1e-7 * max(lower, 1.0) or step < 1e-6:
             break
         t_len = step * (ub - lower) / norm
         for i in range(n):
             lam[i] = min(max(lam[i] + t_len * cnt[i], 0.0), w[i])
-    return best_set, best_v, best_lam, best_ub, lam
+    order = np.argsort(-pool_v)
+    return pool[order], pool_v[order], best_lam, best_ub
 
 
 def lagrangian(
-    cov: Any, p: int, fixed: np.ndarray, iters: int, lower: float, lam0: np.ndarray | None = None
-) -> tuple[np.ndarray, float, np.ndarray, float]:
+    cov: Any,
+    p: int,
+    fixed: np.ndarray,
+    iters: int,
+    lower: float,
+    *,
+    lam0: np.ndarray | None = None,
+    keep: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Subgradient optimisation (Polyak steps towards ``lower``) of the Lagrangian relaxation of
-    ``y_i <= sum x_j``. Returns ``(best primal set, its value, best multipliers, bound)``."""
+    ``y_i <= sum x_j``. Returns ``(sets, values, best multipliers, bound)``: the ``keep`` best
+    distinct primal sets seen (rows, best first; value -1 = unused row) and their values."""
     lam = 0.5 * cov.w if lam0 is None else np.clip(lam0, 0.0, cov.w)
-    best_set, best_v, best_lam, best_ub, _ = _lagr(
+    sets, values, best_lam, best_ub = _lagr(
         cov.ac.indptr.astype(np.int64),
         cov.ac.indices.astype(np.int64),
         cov.w,
@@ -338,5 +349,6 @@ def lagrangian(
         int(iters),
         float(lower),
         np.asarray(lam, dtype=np.float64),
+        max(int(keep), 1),
     )
-    return best_set, float(best_v), best_lam, float(best_ub)
+    return sets, values, best_lam, float(best_ub)

@@ -120,6 +120,8 @@ class MCLP:
         heuristic, 300 for the exact method, whose variable fixing needs a tight bound). Its
         best primal set seeds a second swap search (greedy + swap alone can stall several %
         below the optimum) and its dual value tightens the reported bound.
+    restarts
+        Descents started from the best distinct Lagrangian primal sets (default 3).
     seed
         HiGHS random seed (recorded; the heuristics are deterministic).
 
@@ -145,6 +147,7 @@ class MCLP:
         fixed: Sequence[int] = (),
         swap_rounds: int = 500,
         lagrangian_iters: int | None = None,
+        restarts: int = 3,
         seed: int = 0,
     ) -> None:
         self.coverage = csr_matrix(coverage, dtype=np.float64)
@@ -175,6 +178,7 @@ class MCLP:
             lagrangian_iters = 300 if method == "exact" else 150
         self.lagrangian_iters = int(lagrangian_iters)
         self.seed = int(seed)
+        self.restarts = int(restarts)
 
     # --- heuristic ------------------------------------------------------------------------
 
@@ -188,14 +192,16 @@ class MCLP:
         value, bound, _ = online_bound(cov, sel, free)
         lam = None
         if self.lagrangian_iters > 0 and 0 < free < cov.shape[1] - self.fixed.size:
-            seed_set, _v, lam, lag_bound = lagrangian(
-                cov, self.p, self.fixed, self.lagrangian_iters, value
+            sets, values, lam, lag_bound = lagrangian(
+                cov, self.p, self.fixed, self.lagrangian_iters, value, keep=self.restarts
             )
-            alt = descend(cov, seed_set, self.fixed, self.swap_rounds)
-            a_value, a_bound, _ = online_bound(cov, alt, free)
-            if a_value > value:
-                sel, value = alt, a_value
-            bound = min(bound, a_bound, lag_bound)
+            for seed_set in sets[values >= 0]:
+                alt = descend(cov, seed_set, self.fixed, self.swap_rounds)
+                a_value, a_bound, _ = online_bound(cov, alt, free)
+                if a_value > value:
+                    sel, value = alt, a_value
+                bound = min(bound, a_bound)
+            bound = min(bound, lag_bound)
         return sel, value, bound, lam
 
     # --- exact ----------------------------------------------------------------------------
