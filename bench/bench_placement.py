@@ -8,7 +8,7 @@ model build, solve); spopt runs once per instance (seconds), ours ``--reps`` tim
 must equal spopt's on every instance (asserted). The compiled kernels are loaded by a warm-up
 solve before timing (numba's on-disk cache; a fresh checkout compiles them once, ~10 s).
 
-    python bench/bench_placement.py [--seeds 3] [--reps 3] [--big-limit 120]
+    python bench/bench_placement.py [--seeds 3] [--reps 3] [--big-limit 120] [--skip-large]
 """
 
 from __future__ import annotations
@@ -138,12 +138,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--reps", type=int, default=3, help="exact runs per instance (heuristic: 2r+1)")
     ap.add_argument("--big-limit", type=float, default=120.0)
+    ap.add_argument("--skip-large", action="store_true", help="only the 2,000 x 500 instances")
     args = ap.parse_args()
     print("# placement benchmark (medians; machine shared, expect noise)")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     warm_up()
     medium(args.seeds, args.reps)
-    large(args.big_limit)
+    if not args.skip_large:
+        large(args.big_limit)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
