@@ -233,8 +233,8 @@ class MCLP:
             undominated=int(keep.sum()), fixed_out=int(fix0.sum()), fixed_in=int(fix1.sum())
         )
         base = np.nonzero(forced)[0]
-        if rest == 0:
-            return base, value, "optimal"
+        if rest == 0:  # the restricted problem has one solution
+            return base, max(value, cov.value(base)), "optimal"
         hit = cov.counts(base) > 0
         const = float(cov.w[hit].sum())
         sub_a, sub_w = aggregate_rows(cov.a[~hit][:, cols], cov.w[~hit])
@@ -242,7 +242,7 @@ class MCLP:
         self.stats_.update(mip_rows=sub.shape[0], mip_cols=sub.shape[1])
         pos = np.full(m, -1)
         pos[cols] = np.arange(cols.size)
-        start = pos[sel[pos[sel] >= 0]]
+        start = pos[sel[pos[sel] >= 0]][:rest]  # sel satisfies the fixings (see above)
         start = descend(sub, greedy(sub, rest, start), np.empty(0, np.int64), self.swap_rounds)
         xs, mip_bound, status = _mip(sub, rest, start, self)
         found = np.concatenate([base, cols[xs]])
