@@ -7,13 +7,17 @@ INFOR 21, adapted to coverage):
 * ``cnt[i]``: selected candidates covering demand ``i``; ``ssum[i]``: the sum of their indices,
   so when ``cnt[i] == 1`` the one covering site ("owner") is ``ssum[i]`` — O(1) to maintain;
 * ``gain[k] = sum of w_i over demand k covers with cnt == 0`` (value of adding ``k``);
-* ``loss[j] = sum of w_i over demand j owns`` (value lost by removing ``j``).
+* ``loss[j] = sum of w_i over demand j owns`` (value lost by removing ``j``);
+* ``once[k] = sum of w_i over demand k covers with cnt == 1``.
 
 The value of swapping ``j`` out and ``k`` in is ``gain[k] - loss[j] + extra(j, k)`` with
 ``extra(j, k)`` the weight ``j`` owns that ``k`` also covers. For one ``k`` the best ``j`` is
 found from ``N(k)`` alone (owners touched there, else the smallest ``loss``), so a scan of the
-whole swap neighbourhood costs O(nnz) and a move O(sum of touched row lengths). Everything is
-exact: values are recomputed from the maintained state, never estimated.
+whole swap neighbourhood costs at most O(nnz); since ``extra(j, k) <= min(loss[j], once[k])``,
+``gain[k] + min(0, once[k] - min loss)`` bounds every swap bringing ``k`` in, candidates are
+scanned by that bound and the scan stops when none can beat the best move found. A move costs
+O(sum of touched row lengths). Everything is exact: values come from the maintained state,
+never estimates, and the tests check the descent ends in a 1-swap local optimum.
 
 Compiled once and cached on disk by numba (``cache=True``); without numba the same functions
 run as (slow) Python.
