@@ -20,7 +20,6 @@ import time
 import warnings
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from corridorguard.placement.mclp import MCLP
 
@@ -48,7 +47,7 @@ def ours(
     cost: np.ndarray, w: np.ndarray, r: float, p: int, method: str, limit: float = 60.0
 ) -> tuple[float, MCLP]:
     t0 = time.perf_counter()
-    model = MCLP(csr_matrix(cost <= r), w, p, method=method, time_limit=limit).solve()  # type: ignore[arg-type]
+    model = MCLP(cost <= r, w, p, method=method, time_limit=limit).solve()  # type: ignore[arg-type]
     return time.perf_counter() - t0, model
 
 

@@ -19,7 +19,7 @@ from corridorguard.placement._mclp_reduce import (
     undominated,
 )
 from corridorguard.placement._mclp_search import Cover
-from corridorguard.placement.mclp import _mip
+from corridorguard.placement.mclp import _as_coverage, _mip
 
 
 def _random(seed: int, n: int, m: int, density: float) -> Cover:
@@ -146,3 +146,14 @@ def test_reduced_mip_path_is_exact(inst: tuple, p: int, n_fixed: int) -> None:
     assert len(set(found.tolist())) == p and set(fixed.tolist()) <= set(found.tolist())
     assert max(cov.value(found), cov.value(sel)) == pytest.approx(best)
     assert bound >= best - 1e-9
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (5, 4), (300, 70)])
+def test_dense_coverage_conversion_matches_scipy(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(sum(shape))
+    dense = rng.random(shape) < 0.2
+    for x in (dense, dense.astype(float), dense.astype(int) * 3):
+        ours = _as_coverage(x)
+        ref = csr_matrix(x, dtype=float)
+        ref.data[:] = 1.0
+        assert ours.shape == ref.shape and (ours != ref).nnz == 0 and ours.has_sorted_indices

@@ -150,10 +150,7 @@ class MCLP:
         restarts: int = 3,
         seed: int = 0,
     ) -> None:
-        self.coverage = csr_matrix(coverage, dtype=np.float64)
-        self.coverage.data[:] = 1.0
-        self.coverage.eliminate_zeros()
-        self.coverage.sort_indices()
+        self.coverage = _as_coverage(coverage)
         self.weights = np.asarray(weights, dtype=np.float64)
         n, m = self.coverage.shape
         if self.weights.shape != (n,):
@@ -291,6 +288,22 @@ class MCLP:
         self.method_ = self.method
         self.seconds_ = time.perf_counter() - t0
         return self
+
+
+def _as_coverage(coverage: Any) -> csr_matrix:
+    """0/1 float CSR with sorted indices; dense arrays go through ``np.flatnonzero`` (row-major,
+    so already sorted), several times faster than SciPy's dense constructor."""
+    if isinstance(coverage, np.ndarray) and coverage.ndim == 2:
+        n, m = coverage.shape
+        flat = np.flatnonzero(coverage)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.count_nonzero(coverage, axis=1), out=indptr[1:])
+        return csr_matrix((np.ones(flat.size), flat % max(m, 1), indptr), shape=(n, m))
+    mat = csr_matrix(coverage, dtype=np.float64)
+    mat.data[:] = 1.0
+    mat.eliminate_zeros()
+    mat.sort_indices()
+    return mat
 
 
 def _mip(cov: Cover, p: int, start: np.ndarray, opts: MCLP) -> tuple[np.ndarray, float, str]:
