@@ -53,7 +53,7 @@ def solve_mip(
     mip_rel_gap: float = 1e-6,
     start: np.ndarray | None = None,
     seed: int = 0,
-    options: dict[str, bool | int | float] | None = None,
+    options: dict[str, bool | int | float | str] | None = None,
 ) -> MipResult:
     """Solve ``opt cost @ x`` s.t. ``row_lower <= a @ x <= row_upper``, bounds, integrality.
 

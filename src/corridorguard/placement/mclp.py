@@ -9,15 +9,18 @@ Regional Science Association 32): demand ``i`` with weight ``w_i``, candidate si
          sum_j x_j = p
          x_j in {0, 1},  0 <= y_i <= 1  (y is integral once x is)
 
-The heuristic is the greedy algorithm (a ``1 - 1/e`` approximation for this monotone submodular
-objective; Nemhauser, Wolsey & Fisher 1978) with exact incremental gain updates on sparse
-matrices (each pick subtracts the newly covered weight from every candidate that also covers it,
-so no lazy re-evaluation is ever stale), followed by best-improvement 1-swap local search
-(Teitz & Bart 1968). On large instances a second swap search starts from the best primal set of
-a Lagrangian relaxation solved by subgradient optimisation (Galvão & ReVelle 1996). The bound
-is the smaller of the Lagrangian dual value (when computed) and the submodular "online" bound
+The heuristic (compiled kernels, :mod:`corridorguard.placement._mclp_kernels`) is the greedy
+algorithm (a ``1 - 1/e`` approximation for this monotone submodular objective; Nemhauser, Wolsey
+& Fisher 1978) with exact incremental gains, a best-improvement 1-swap descent (Teitz & Bart
+1968) with fast-interchange bookkeeping (Whitaker 1983), and a second descent from the best
+primal set of a Lagrangian relaxation solved by subgradient optimisation (Galvão & ReVelle
+1996). The bound is the smaller of the Lagrangian dual value and the submodular "online" bound
 ``f(S) + sum of the p largest marginal gains w.r.t. S`` (Leskovec et al. 2007), capped by the
 coverable weight.
+
+The exact method runs the heuristic, stops if its value meets the bound, else applies exact
+reductions (:mod:`corridorguard.placement._mclp_reduce`: row aggregation, dominated candidates,
+Lagrangian reduced-cost fixing; proofs there) and solves the reduced MIP on HiGHS, warm-started.
 """
 
 from __future__ import annotations
@@ -32,11 +35,14 @@ from scipy.spatial import cKDTree
 
 from corridorguard.errors import ValidationError
 from corridorguard.placement._highs import solve_mip
+from corridorguard.placement._mclp_kernels import descend, greedy, lagrangian
+from corridorguard.placement._mclp_reduce import aggregate_rows, lagrangian_fixing, undominated
+from corridorguard.placement._mclp_search import Cover, online_bound
 
 __all__ = ["MCLP", "great_circle_coverage", "solve_mclp"]
 
 EARTH_RADIUS_M = 6_371_008.8
-_MIP_OPTIONS: dict[str, bool | int | float] = {
+_MIP_OPTIONS: dict[str, bool | int | float | str] = {
     # the warm start (greedy + swap) makes HiGHS's own primal heuristics mostly redundant, and
     # the root LP is tight: on the benchmark instances these settings cut solve time by ~25 %
     "mip_allow_restart": False,
@@ -45,6 +51,9 @@ _MIP_OPTIONS: dict[str, bool | int | float] = {
     "mip_heuristic_run_feasibility_jump": False,
     "mip_heuristic_run_root_reduced_cost": False,
     "mip_allow_cut_separation_at_nodes": False,
+    # HiGHS presolve (probing, clique detection) costs more than it saves on these models,
+    # which arrive already reduced (see _mclp_reduce): 2-4x faster at 30 km radius
+    "presolve": "off",
 }
 Progress = Callable[[int, int | None], None]
 
@@ -83,34 +92,6 @@ def great_circle_coverage(
     return mat
 
 
-def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(s, s + l)`` for each pair, vectorised."""
-    total = int(lens.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    offs = np.repeat(starts - np.cumsum(lens) + lens, lens)
-    return offs + np.arange(total, dtype=np.int64)
-
-
-def _aggregate_rows(a: csr_matrix, w: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
-    """Merge demand rows with the same covering set (summing weights); drop rows that no
-    candidate covers or that weigh nothing. Same optimum, fewer MIP rows and columns."""
-    groups: dict[bytes, int] = {}
-    rows: list[int] = []
-    wsum: list[float] = []
-    ptr, ind = a.indptr, a.indices
-    for i in np.nonzero((np.diff(ptr) > 0) & (w > 0))[0].tolist():
-        key = ind[ptr[i] : ptr[i + 1]].tobytes()
-        g = groups.get(key)
-        if g is None:
-            groups[key] = len(rows)
-            rows.append(i)
-            wsum.append(float(w[i]))
-        else:
-            wsum[g] += float(w[i])
-    return a[np.asarray(rows, dtype=np.int64)], np.asarray(wsum, dtype=np.float64)
-
-
 class MCLP:
     """Maximal covering location problem.
 
@@ -124,18 +105,25 @@ class MCLP:
     p
         Number of candidates to select (``1 <= p <= n_candidates``).
     method
-        ``"exact"`` (HiGHS MIP, warm-started from the heuristic) or ``"heuristic"``.
+        ``"exact"`` (reductions, then HiGHS MIP warm-started from the heuristic) or
+        ``"heuristic"``.
     time_limit
         Seconds for the exact solve; at the limit the incumbent is returned with its bound/gap.
+    mip_rel_gap
+        Relative gap at which the exact solve stops and reports ``optimal``.
     fixed
         Candidates that must be selected (e.g. existing sensors).
     swap_rounds
-        Maximum rounds of the 1-swap local search.
+        Maximum swaps of each 1-swap descent.
     lagrangian_iters
-        Subgradient iterations of the Lagrangian relaxation (0 to skip; default: 250 when
-        ``n_demand × n_candidates >= 5e6``, else 0). Its best primal set
-        seeds a second swap search (greedy + swap alone can stall several % below the
-        optimum on large instances) and its dual value tightens the reported bound.
+        Subgradient iterations of the Lagrangian relaxation (0 to skip; default: 120 for the
+        heuristic, 300 for the exact method, whose variable fixing needs a tight bound). Its
+        best primal set seeds a second swap search (greedy + swap alone can stall several %
+        below the optimum) and its dual value tightens the reported bound.
+    restarts
+        Descents started from the best distinct Lagrangian primal sets (default 3).
+    seed
+        HiGHS random seed (recorded; the heuristics are deterministic).
 
     Attributes
     ----------
@@ -144,6 +132,7 @@ class MCLP:
     covered_ : bool ndarray over demand
     status_ : ``optimal`` | ``time_limit`` | ``heuristic``
     method_ : the method used
+    stats_ : dict of what the reductions did (rows, columns, fixings, MIP size)
     """
 
     def __init__(
@@ -158,11 +147,10 @@ class MCLP:
         fixed: Sequence[int] = (),
         swap_rounds: int = 500,
         lagrangian_iters: int | None = None,
+        restarts: int = 3,
         seed: int = 0,
     ) -> None:
-        self.coverage = csr_matrix(coverage, dtype=np.float64)
-        self.coverage.data[:] = 1.0
-        self.coverage.eliminate_zeros()
+        self.coverage = _as_coverage(coverage)
         self.weights = np.asarray(weights, dtype=np.float64)
         n, m = self.coverage.shape
         if self.weights.shape != (n,):
@@ -183,190 +171,81 @@ class MCLP:
         if self.fixed.size > self.p:
             raise ValidationError("more fixed candidates than p", field="fixed")
         self.swap_rounds = int(swap_rounds)
-        if lagrangian_iters is None:  # auto: worth it on large instances only
-            lagrangian_iters = 250 if n * m >= 5_000_000 else 0
+        if lagrangian_iters is None:
+            lagrangian_iters = 300 if method == "exact" else 150
         self.lagrangian_iters = int(lagrangian_iters)
         self.seed = int(seed)
+        self.restarts = int(restarts)
 
     # --- heuristic ------------------------------------------------------------------------
 
-    def _greedy(self, start: Sequence[int] | None = None) -> np.ndarray:
-        """Greedy fill up to ``p`` from ``start`` (default: the fixed candidates)."""
-        a, w = self.coverage, self.weights
-        ac = a.tocsc()
-        m = a.shape[1]
-        gains = np.asarray(a.T @ w).ravel()
-        covered = np.zeros(a.shape[0], dtype=bool)
-        chosen = np.zeros(m, dtype=bool)
-        order: list[int] = []
+    def _heuristic(self, cov: Cover) -> tuple[np.ndarray, float, float, np.ndarray | None]:
+        """Greedy + swap descent, then a second descent from the Lagrangian primal set.
 
-        def take(j: int) -> None:
-            chosen[j] = True
-            order.append(j)
-            rows = ac.indices[ac.indptr[j] : ac.indptr[j + 1]]
-            new = rows[~covered[rows]]
-            if new.size:
-                covered[new] = True
-                lens = a.indptr[new + 1] - a.indptr[new]
-                idx = _ranges(a.indptr[new], lens)
-                gains[:] -= np.bincount(
-                    a.indices[idx], weights=np.repeat(w[new], lens), minlength=m
-                )
-
-        for j in self.fixed.tolist() if start is None else list(start):
-            take(int(j))
-        while len(order) < self.p:
-            g = np.where(chosen, -np.inf, gains)
-            take(int(np.argmax(g)))
-        return np.array(order, dtype=np.int64)
-
-    def _swap(self, sel: np.ndarray) -> np.ndarray:
-        """1-swap local search until no single swap improves (or ``swap_rounds``).
-
-        All ``p × m`` swap values of a round come from one ``bincount``: demand covered by
-        exactly one chosen site is *owned* by it, so with ``O[j, i] = w_i`` for the demand
-        ``j`` owns, ``value(j -> k) = gain_k + (O @ A)[j, k] - O[j].sum()``. Each chosen site's
-        best swap is then tried in order of value, re-checked exactly against the current
-        selection (O(column size)) and applied while it still improves, so one round makes
-        many swaps. The search stops when the round's matrix shows no improving swap.
+        Returns ``(selection, value, bound, multipliers)``.
         """
-        a, w = self.coverage, self.weights
-        n, m = a.shape
-        ac = a.tocsc()
-        sel = sel.copy()
-        fixed = np.isin(sel, self.fixed)
-        tol = 1e-9 * max(float(w.sum()), 1.0)
-        at = a.T.tocsr()
-        in_sel = np.zeros(m, dtype=bool)
-        in_sel[sel] = True
-        cnt = np.asarray(a @ in_sel.astype(np.float64)).astype(np.int64)
-        for _ in range(self.swap_rounds):
-            slot = np.zeros(m)
-            slot[sel] = np.arange(sel.size)
-            g0 = at @ np.where(cnt == 0, w, 0.0)
-            once = np.nonzero(cnt == 1)[0]
-            owner = (a @ slot)[once].astype(np.int64)  # the one chosen site covering it
-            lens = a.indptr[once + 1] - a.indptr[once]
-            cols = a.indices[_ranges(a.indptr[once], lens)]
-            flat = np.repeat(owner, lens) * m + cols
-            value = np.bincount(flat, weights=np.repeat(w[once], lens), minlength=sel.size * m)
-            value = value.reshape(sel.size, m) + g0[None, :]
-            loss = np.bincount(owner, weights=w[once], minlength=sel.size)
-            value[:, sel] = -np.inf
-            value -= loss[:, None]
-            value[fixed] = -np.inf
-            best_k = np.argmax(value, axis=1)
-            best_v = value[np.arange(sel.size), best_k]
-            order = np.argsort(-best_v)
-            if best_v[order[0]] <= tol:
-                break
-            mark = np.zeros(n, dtype=bool)
-            batch = max(1, sel.size // 10)  # a few of the best per round: near best-improvement
-            for pos in order[best_v[order] > tol][:batch].tolist():
-                j, k = int(sel[pos]), int(best_k[pos])
-                if in_sel[k]:
-                    continue
-                rows_j = ac.indices[ac.indptr[j] : ac.indptr[j + 1]]
-                rows_k = ac.indices[ac.indptr[k] : ac.indptr[k + 1]]
-                mark[rows_k] = True
-                delta = float(w[rows_k[cnt[rows_k] == 0]].sum()) - float(
-                    w[rows_j[(cnt[rows_j] == 1) & ~mark[rows_j]]].sum()
-                )
-                mark[rows_k] = False
-                if delta > tol:
-                    cnt[rows_j] -= 1
-                    cnt[rows_k] += 1
-                    in_sel[j], in_sel[k] = False, True
-                    sel[pos] = k
-        return sel
-
-    def _lagrangian(self, lower: float) -> tuple[np.ndarray | None, float]:
-        """Subgradient optimisation of the Lagrangian relaxation of ``y_i <= sum x_j``
-        (Galvão & ReVelle 1996). Returns (best primal set seen, best upper bound).
-
-        ``L(lam) = sum_i max(0, w_i - lam_i) + (sum of the p largest sum_{i in N_j} lam_i)``
-        bounds the optimum from above for any ``0 <= lam <= w``.
-        """
-        a, w = self.coverage, self.weights
-        m = a.shape[1]
         free = self.p - self.fixed.size
-        if self.lagrangian_iters <= 0 or free <= 0 or free >= m - self.fixed.size:
-            return None, np.inf
-        at = a.T.tocsr()
-        ac = a.tocsc()
-        n = a.shape[0]
-        lam = 0.5 * w
-        best_ub, best_v, best_set = np.inf, -1.0, None
-        step, stall = 2.0, 0
-        is_fixed = np.zeros(m, dtype=bool)
-        is_fixed[self.fixed] = True
-        for _ in range(self.lagrangian_iters):
-            c = at @ lam
-            c_free = np.where(is_fixed, -np.inf, c)
-            top = np.concatenate([self.fixed, np.argpartition(-c_free, free)[:free]])
-            ub = float(np.maximum(w - lam, 0.0).sum() + c[top].sum())
-            if ub < best_ub - 1e-12 * max(ub, 1.0):
-                best_ub, stall = ub, 0
-            else:
-                stall += 1
-                if stall >= 15:
-                    step, stall = step / 2, 0
-            lens = ac.indptr[top + 1] - ac.indptr[top]
-            cov = np.bincount(ac.indices[_ranges(ac.indptr[top], lens)], minlength=n)
-            value = float(w[cov > 0].sum())
-            if value > best_v:
-                best_v, best_set = value, top
-            lower = max(lower, value)
-            g = (w > lam).astype(np.float64) - cov
-            norm = float(g @ g)
-            if norm == 0.0 or best_ub - lower <= 1e-6 * max(lower, 1.0):
-                break
-            lam = np.clip(lam + step * (ub - lower) / norm * g, 0.0, w)
-        return best_set, best_ub
-
-    def _value_and_bound(self, sel: np.ndarray) -> tuple[float, float, np.ndarray]:
-        a, w = self.coverage, self.weights
-        covered = np.asarray(a[:, sel].sum(axis=1)).ravel() > 0
-        value = float(w[covered].sum())
-        gains = np.asarray(a.T @ np.where(covered, 0.0, w)).ravel()
-        gains[sel] = 0.0
-        top = np.sort(gains)[::-1][: self.p - self.fixed.size]
-        coverable = float(w[np.diff(a.indptr) > 0].sum())
-        return value, min(value + float(top.sum()), coverable), covered
+        sel = descend(cov, greedy(cov, self.p, self.fixed), self.fixed, self.swap_rounds)
+        value, bound, _ = online_bound(cov, sel, free)
+        lam = None
+        if self.lagrangian_iters > 0 and 0 < free < cov.shape[1] - self.fixed.size:
+            sets, values, lam, lag_bound = lagrangian(
+                cov, self.p, self.fixed, self.lagrangian_iters, value, keep=self.restarts
+            )
+            for seed_set in sets[values >= 0]:
+                alt = descend(cov, seed_set, self.fixed, self.swap_rounds)
+                a_value, a_bound, _ = online_bound(cov, alt, free)
+                if a_value > value:
+                    sel, value = alt, a_value
+                bound = min(bound, a_bound)
+            bound = min(bound, lag_bound)
+        return sel, value, bound, lam
 
     # --- exact ----------------------------------------------------------------------------
 
-    def _exact(self, start: np.ndarray) -> tuple[np.ndarray, float, float, str]:
-        a, w = self.coverage, self.weights
-        m = a.shape[1]
-        ak, wk = _aggregate_rows(a, w)
-        nk = ak.shape[0]
-        # columns: x (m) then y (nk); rows: nk coverage rows, then cardinality
-        top = hstack([-ak, identity(nk, format="csr")])
-        card = csr_matrix(np.concatenate([np.ones(m), np.zeros(nk)])[None, :])
-        mat = csc_matrix(vstack([top, card]))
-        lower = np.zeros(m + nk)
-        lower[self.fixed] = 1.0
-        x0 = np.zeros(m)
-        x0[start] = 1.0
-        y0 = (np.asarray(ak @ x0).ravel() > 0).astype(float)
-        res = solve_mip(
-            cost=np.concatenate([np.zeros(m), wk]),
-            lower=lower,
-            upper=np.ones(m + nk),
-            integer=np.concatenate([np.ones(m, bool), np.zeros(nk, bool)]),
-            a=mat,
-            row_lower=np.concatenate([np.full(nk, -np.inf), [self.p]]),
-            row_upper=np.concatenate([np.zeros(nk), [self.p]]),
-            maximize=True,
-            time_limit=self.time_limit,
-            mip_rel_gap=self.mip_rel_gap,
-            start=np.concatenate([x0, y0]),
-            seed=self.seed,
-            options=_MIP_OPTIONS,
+    def _exact(
+        self, cov: Cover, sel: np.ndarray, value: float, lam: np.ndarray | None
+    ) -> tuple[np.ndarray, float, str]:
+        """Reduce (dominance, Lagrangian fixing), then solve the rest on HiGHS.
+
+        Returns ``(selection, bound, status)``; the selection is never worse than ``sel``.
+        """
+        m = cov.shape[1]
+        keep = np.zeros(m, dtype=bool)
+        keep[undominated(cov, self.fixed, self.p)] = True
+        fix0 = np.zeros(m, dtype=bool)
+        fix1 = np.zeros(m, dtype=bool)
+        lag_bound = np.inf
+        if lam is not None:
+            fix0, fix1, lag_bound = lagrangian_fixing(cov, lam, self.fixed, self.p, value)
+        forced = np.zeros(m, dtype=bool)
+        forced[self.fixed] = True
+        forced |= fix1
+        cols = np.nonzero((keep | fix1) & ~fix0 & ~forced)[0]
+        rest = self.p - int(forced.sum())
+        if cols.size < rest:  # pad: any candidates keep the restricted problem a subset
+            spare = np.nonzero(~forced & ~np.isin(np.arange(m), cols))[0]
+            cols = np.sort(np.concatenate([cols, spare[: rest - cols.size]]))
+        self.stats_.update(
+            undominated=int(keep.sum()), fixed_out=int(fix0.sum()), fixed_in=int(fix1.sum())
         )
-        sel = np.nonzero(res.x[:m] > 0.5)[0]
-        return sel, res.objective, res.bound, res.status
+        base = np.nonzero(forced)[0]
+        if rest == 0:  # the restricted problem has one solution
+            return base, max(value, cov.value(base)), "optimal"
+        hit = cov.counts(base) > 0
+        const = float(cov.w[hit].sum())
+        sub_a, sub_w = aggregate_rows(cov.a[~hit][:, cols], cov.w[~hit])
+        sub = Cover.of(sub_a, sub_w)
+        self.stats_.update(mip_rows=sub.shape[0], mip_cols=sub.shape[1])
+        pos = np.full(m, -1)
+        pos[cols] = np.arange(cols.size)
+        start = pos[sel[pos[sel] >= 0]][:rest]  # sel satisfies the fixings (see above)
+        start = descend(sub, greedy(sub, rest, start), np.empty(0, np.int64), self.swap_rounds)
+        xs, mip_bound, status = _mip(sub, rest, start, self)
+        found = np.concatenate([base, cols[xs]])
+        # every solution outside the restricted problem is worth < value (module docstring)
+        bound = min(lag_bound, max(const + mip_bound, value))
+        return found, bound, status
 
     # --- driver ---------------------------------------------------------------------------
 
@@ -374,30 +253,32 @@ class MCLP:
         """Solve; returns ``self`` with the ``..._`` attributes set."""
         t0 = time.perf_counter()
         steps = 3 if self.method == "exact" else 2
-        greedy = self._greedy()
+        ak, wk = aggregate_rows(self.coverage, self.weights)
+        cov = Cover.of(ak, wk)
+        self.stats_: dict[str, Any] = {"rows": ak.shape[0], "columns": ak.shape[1]}
         if progress:
             progress(1, steps)
-        sel = self._swap(greedy)
-        value, bound, covered = self._value_and_bound(sel)
-        lag_set, lag_ub = self._lagrangian(value)
-        if lag_set is not None:
-            alt = self._swap(lag_set)
-            a_value, a_bound, a_covered = self._value_and_bound(alt)
-            if a_value > value:
-                sel, value, covered = alt, a_value, a_covered
-            bound = min(bound, a_bound)
-        bound = min(bound, lag_ub)
+        sel, value, bound, lam = self._heuristic(cov)
         if progress:
             progress(2, steps)
         status = "heuristic"
         if self.method == "exact":
-            xsel, _obj, mip_bound, status = self._exact(sel)
-            xvalue, _, xcovered = self._value_and_bound(xsel)
-            if xvalue >= value:
-                sel, value, covered = xsel, xvalue, xcovered
-            bound = min(bound, max(mip_bound, value))
+            if bound - value <= self.mip_rel_gap * max(abs(value), 1e-9):
+                status = "optimal"  # the heuristic meets the bound: no MIP needed
+                self.stats_["mip"] = False
+            else:
+                xsel, xbound, status = self._exact(cov, sel, value, lam)
+                xvalue = cov.value(xsel)
+                if xvalue >= value:
+                    sel, value = xsel, xvalue
+                bound = min(bound, max(xbound, value))
+                self.stats_["mip"] = True
             if progress:
                 progress(3, steps)
+        x = np.zeros(self.coverage.shape[1])
+        x[sel] = 1.0
+        covered = np.asarray(self.coverage @ x) > 0
+        value = float(self.weights[covered].sum())
         self.selected_ = np.sort(sel)
         self.covered_weight_ = value
         self.bound_ = max(bound, value)
@@ -407,6 +288,55 @@ class MCLP:
         self.method_ = self.method
         self.seconds_ = time.perf_counter() - t0
         return self
+
+
+def _as_coverage(coverage: Any) -> csr_matrix:
+    """0/1 float CSR with sorted indices; dense arrays go through ``np.flatnonzero`` (row-major,
+    so already sorted), several times faster than SciPy's dense constructor."""
+    if isinstance(coverage, np.ndarray) and coverage.ndim == 2:
+        n, m = coverage.shape
+        flat = np.flatnonzero(coverage)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.count_nonzero(coverage, axis=1), out=indptr[1:])
+        return csr_matrix((np.ones(flat.size), flat % max(m, 1), indptr), shape=(n, m))
+    mat = csr_matrix(coverage, dtype=np.float64)
+    mat.data[:] = 1.0
+    mat.eliminate_zeros()
+    mat.sort_indices()
+    return mat
+
+
+def _mip(cov: Cover, p: int, start: np.ndarray, opts: MCLP) -> tuple[np.ndarray, float, str]:
+    """The MCLP MIP on HiGHS, passed as CSC arrays in one call; returns
+    ``(selection, bound, status)``."""
+    a, w = cov.a, cov.w
+    nk, m = cov.shape
+    # columns: x (m) then y (nk); rows: nk coverage rows (y_i - sum x_j <= 0), cardinality
+    mat = vstack(
+        [
+            hstack([-a, identity(nk, format="csr")]),
+            csr_matrix((np.ones(m), (np.zeros(m, np.int64), np.arange(m))), shape=(1, m + nk)),
+        ]
+    )
+    x0 = np.zeros(m)
+    x0[start] = 1.0
+    y0 = (np.asarray(a @ x0).ravel() > 0).astype(float)
+    res = solve_mip(
+        cost=np.concatenate([np.zeros(m), w]),
+        lower=np.zeros(m + nk),
+        upper=np.ones(m + nk),
+        integer=np.concatenate([np.ones(m, bool), np.zeros(nk, bool)]),
+        a=csc_matrix(mat),
+        row_lower=np.concatenate([np.full(nk, -np.inf), [p]]),
+        row_upper=np.concatenate([np.zeros(nk), [p]]),
+        maximize=True,
+        time_limit=opts.time_limit,
+        mip_rel_gap=opts.mip_rel_gap,
+        start=np.concatenate([x0, y0]),
+        seed=opts.seed,
+        options=_MIP_OPTIONS,
+    )
+    return np.nonzero(res.x[:m] > 0.5)[0], res.bound, res.status
 
 
 # --- JSON interchange ---------------------------------------------------------------------
