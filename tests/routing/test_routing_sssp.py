@@ -259,3 +259,53 @@ def test_build_empty_and_int32_inputs() -> None:
     h = np.array([0, 2], dtype=np.uint8)
     g = RoadGraph.from_arcs(t, h, [1.0, 2.0], [1.0, 2.0], n_nodes=3)
     assert g.distances(1, weight="length").tolist() == [1.0, 0.0, 3.0]
+
+
+# --- point to point on the contracted graph -------------------------------------------------
+
+
+def check_path(g: RoadGraph, w: np.ndarray, s: int, t: int, ref: float) -> None:
+    if not np.isfinite(ref):
+        with pytest.raises(NotFoundError):
+            g.shortest_path(s, t, weight=w)
+        return
+    p = g.shortest_path(s, t, weight=w)
+    assert p.cost == pytest.approx(ref, rel=RTOL, abs=1e-9)
+    assert p.cost == pytest.approx(float(w[list(p.arcs)].sum()), rel=RTOL, abs=1e-9)
+    chain = [s] + [int(g.head[a]) for a in p.arcs]
+    assert all(int(g.tail[a]) == chain[i] for i, a in enumerate(p.arcs))
+    assert chain[-1] == t and list(p.nodes) == chain
+
+
+@settings(max_examples=150, deadline=None)
+@given(road_like_graphs())
+def test_p2p_equals_scipy_on_road_like_graphs(case: tuple[RoadGraph, np.ndarray]) -> None:
+    g, w = case
+    ref = dijkstra(g.matrix(w), indices=np.arange(g.n_nodes))
+    for s in range(g.n_nodes):
+        for t in range(g.n_nodes):
+            check_path(g, w, s, t, ref[s, t])
+
+
+@pytest.mark.parametrize("name", ["andorra", "liechtenstein"])
+def test_osm_p2p_equals_scipy_from_chain_and_core_nodes(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    g: RoadGraph = request.getfixturevalue(name)
+    con = g._contraction
+    rng = np.random.default_rng(11)
+    interior = np.nonzero(con.core_id < 0)[0]
+    ends = np.concatenate([rng.choice(interior, 8), rng.choice(con.core_nodes, 4)])
+    w = g.weights("time")
+    ref = dijkstra(g.matrix("time"), indices=ends)
+    for i, s in enumerate(ends.tolist()):
+        targets = [*ends.tolist(), *rng.integers(0, g.n_nodes, 4).tolist()]
+        # a target on the source's own chain (same way, a few nodes on)
+        if con.core_id[s] < 0:
+            q = int(con.in_pos[s, 0])
+            last = int(con.chain_ptr[con.pos_chain[q] + 1]) - 1
+            targets.append(int(con.chain_node[min(q + 2, last)]))
+        row = g.distances(s, weight="time")
+        np.testing.assert_allclose(row, ref[i], rtol=RTOL)
+        for t in targets:
+            check_path(g, w, s, t, float(row[t]))

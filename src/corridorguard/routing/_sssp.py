@@ -128,6 +128,7 @@ def _chains(indptr: Any, head: Any, interior: Any, nxt: Any) -> Any:
     chain_ptr = np.empty(m + 1, np.int64)
     chain_arcs = np.empty(m, np.int64)
     chain_end = np.empty(m, np.int64)
+    chain_start = np.empty(m, np.int64)
     in_pos = np.full((n, 2), -1, np.int64)
     k = 0
     p = 0
@@ -149,6 +150,7 @@ def _chains(indptr: Any, head: Any, interior: Any, nxt: Any) -> Any:
                 p += 1
                 j = nxt[j]
             chain_end[k] = core_id[head[chain_arcs[p - 1]]]
+            chain_start[k] = core_id[u]
             k += 1
             chain_ptr[k] = p
         cptr[core_id[u] + 1] = k
@@ -165,6 +167,7 @@ def _chains(indptr: Any, head: Any, interior: Any, nxt: Any) -> Any:
         chain_ptr[: k + 1].copy(),
         chain_arcs[:p].copy(),
         chain_end[:k].copy(),
+        chain_start[:k].copy(),
         chain_node,
         pos_chain,
         in_pos,
@@ -197,9 +200,13 @@ class Contraction:
     chain_ptr: np.ndarray
     chain_arcs: np.ndarray
     chain_end: np.ndarray
+    chain_start: np.ndarray
     chain_node: np.ndarray
     pos_chain: np.ndarray
     in_pos: np.ndarray
+    rcptr: np.ndarray
+    """Reverse core graph: chains ending at core node ``v`` are ``rchain[rcptr[v]:rcptr[v+1]]``."""
+    rchain: np.ndarray
 
     @property
     def n_core(self) -> int:
@@ -216,7 +223,16 @@ def contract(indptr: np.ndarray, head: np.ndarray, tail: np.ndarray) -> Contract
     n = int(indptr.shape[0] - 1)
     interior, nxt = _classify(indptr, head, tail, n)
     _promote_rings(indptr, head, interior, nxt)
-    return Contraction(n, *_chains(indptr, head, interior, nxt))
+    (core_id, core_nodes, cptr, chain_ptr, chain_arcs, chain_end, chain_start, chain_node,
+     pos_chain, in_pos) = _chains(indptr, head, interior, nxt)  # fmt: skip
+    nc = core_nodes.shape[0]
+    rcptr = np.zeros(nc + 1, np.int64)
+    np.cumsum(np.bincount(chain_end, minlength=nc), out=rcptr[1:])
+    rchain = np.argsort(chain_end, kind="stable").astype(np.int64)
+    return Contraction(
+        n, core_id, core_nodes, cptr, chain_ptr, chain_arcs, chain_end, chain_start,
+        chain_node, pos_chain, in_pos, rcptr, rchain,
+    )  # fmt: skip
 
 
 @_jit
@@ -240,38 +256,45 @@ def _core_dijkstra(
         if d > limit:
             break
         u = hv[0]
-        hpos[u] = -2
-        size -= 1
-        if size > 0:  # sift the last entry down from the root (4-ary)
-            k = hk[size]
-            x = hv[size]
-            i = 0
-            while True:
-                c = 4 * i + 1
-                if c >= size:
-                    break
-                best = c
-                bk = hk[c]
-                e = min(c + 4, size)
-                for j in range(c + 1, e):
-                    if hk[j] < bk:
-                        bk = hk[j]
-                        best = j
-                if bk >= k:
-                    break
-                hk[i] = bk
-                hv[i] = hv[best]
-                hpos[hv[best]] = i
-                i = best
-            hk[i] = k
-            hv[i] = x
-            hpos[x] = i
+        size = _pop(hpos, hk, hv, size)
         for a in range(cptr[u], cptr[u + 1]):
             v = chain_end[a]
             nd = d + total[a]
             if nd < dcore[v]:
                 dcore[v] = nd
                 size = _sift_up(hpos, hk, hv, size, v, nd)
+
+
+@_jit
+def _pop(hpos: Any, hk: Any, hv: Any, size: int) -> int:
+    """Remove the root (marked settled, ``hpos = -2``); returns the new heap size."""
+    hpos[hv[0]] = -2
+    size -= 1
+    if size > 0:  # sift the last entry down from the root (4-ary)
+        k = hk[size]
+        x = hv[size]
+        i = 0
+        while True:
+            c = 4 * i + 1
+            if c >= size:
+                break
+            best = c
+            bk = hk[c]
+            e = min(c + 4, size)
+            for j in range(c + 1, e):
+                if hk[j] < bk:
+                    bk = hk[j]
+                    best = j
+            if bk >= k:
+                break
+            hk[i] = bk
+            hv[i] = hv[best]
+            hpos[hv[best]] = i
+            i = best
+        hk[i] = k
+        hv[i] = x
+        hpos[x] = i
+    return size
 
 
 @_jit

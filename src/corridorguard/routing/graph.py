@@ -383,7 +383,9 @@ class RoadGraph:
     ) -> Path:
         """Point-to-point shortest path with early exit.
 
-        ``bidirectional``: our bidirectional Dijkstra (heapq on the CSR arrays).
+        ``bidirectional``: our compiled bidirectional Dijkstra on the contracted graph
+        (:mod:`corridorguard.routing._p2p`; chains of degree-2 nodes are single arcs there),
+        path unpacked to the original arcs; without numba, a ``heapq`` bidirectional search.
         ``astar``: A* with a great-circle lower bound scaled by the smallest weight per
         great-circle metre over all arcs (so it stays admissible for any weights).
         ``bounded``: compiled csgraph Dijkstra cut at a growing distance limit, then a
@@ -394,6 +396,14 @@ class RoadGraph:
         for end, v in (("source", source), ("target", target)):
             if not 0 <= int(v) < self.n_nodes:
                 raise NotFoundError(f"{end} node {v} outside the graph", field=end)
+        from corridorguard.routing import _p2p, _sssp
+
+        if method == "bidirectional" and _sssp.AVAILABLE:
+            con, w, cum, total = self._contracted(weight, reverse=False)
+            cost, arc_arr = _p2p.shortest(con, w, cum, total, int(source), int(target))
+            if not np.isfinite(cost):
+                raise _search._unreachable(self, int(source), int(target))
+            return self.path_from_arcs(int(source), arc_arr, cost)
         w = self.weights(weight)
         if method == "bidirectional":
             cost, arcs = _search.bidirectional(self, int(source), int(target), w)
@@ -405,7 +415,7 @@ class RoadGraph:
             raise ValidationError(f"unknown method {method!r}", field="method")
         return self.path_from_arcs(int(source), arcs, cost)
 
-    def path_from_arcs(self, source: int, arcs: Sequence[int], cost: float) -> Path:
+    def path_from_arcs(self, source: int, arcs: Sequence[int] | np.ndarray, cost: float) -> Path:
         a = np.asarray(arcs, dtype=np.int64)
         nodes = (source, *self.head[a].tolist())
         return Path(
