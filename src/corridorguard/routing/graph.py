@@ -365,8 +365,7 @@ class RoadGraph:
             return cache[key]
         w = self.weights(weight)
         con = self._reverse_contraction if reverse else self._contraction
-        if reverse:
-            w = w[self.reverse[2]]
+        w = w[self.reverse[2]] if reverse else np.ascontiguousarray(w)
         cum, total = con.prefix(w)
         hit = (con, w, cum, total)
         if key is not None:
