@@ -5,9 +5,11 @@ an OpenStreetMap extract or a GeoJSON line layer. Nodes are ``0..n-1``; directed
 CSR-style (``indptr``, ``head``), with per-arc length, free-flow time and the index of the
 undirected *edge* (road segment) the arc belongs to. Two-way roads give two arcs per edge.
 
-One-to-all and many-to-many shortest paths run on :mod:`scipy.sparse.csgraph` (compiled
-Dijkstra); point-to-point queries with a path use our own early-exit searches in
-:mod:`corridorguard.routing._search` on the same arrays.
+One-to-all and many-to-many shortest paths, and point-to-point queries with a path, run on our
+compiled Dijkstra kernels over a contraction of the graph (chains of degree-2 nodes as single
+arcs; :mod:`corridorguard.routing._sssp`, :mod:`corridorguard.routing._p2p`), built lazily on
+the first query. :mod:`scipy.sparse.csgraph` answers predecessor queries and is the fallback
+without numba; :mod:`corridorguard.routing._search` holds the other early-exit searches.
 """
 
 from __future__ import annotations
