@@ -230,7 +230,9 @@ class ConvoyRouter:
                 found.append(list(p.arcs))
                 if len(found) == self.k:
                     break
-            w[np.isin(g.edge, list(key))] *= 1.0 + self.penalty
+            hit = np.zeros(g.n_edges, dtype=bool)
+            hit[list(key)] = True
+            w[hit[g.edge]] *= 1.0 + self.penalty
         found.sort(key=lambda arcs: float(base[arcs].sum()))
         return found
 

@@ -103,10 +103,18 @@ def solve_route_game(
         if tc.shape != (k,):
             raise ValidationError("tie_cost needs one value per route", field="tie_cost")
         tol = 1e-9 * max(1.0, abs(conv.objective))
+        # complementary slackness: an equilibrium route loses exactly the value against the
+        # ambusher's optimal mix; barring the others keeps the tie-break from spending the
+        # LP's feasibility tolerance on a cheap but exposed route
+        amb_p = np.clip(amb.x[:e], 0.0, None)
+        exposed = loss @ (amb_p / amb_p.sum()) > conv.objective + 1e-7 * max(
+            1.0, abs(conv.objective)
+        )
+        exposed &= conv.x[:k] <= 1e-9  # never bar the plain minimax answer's own routes
         tie = solve_mip(
             cost=np.concatenate([tc, [0.0]]),
             lower=np.concatenate([np.zeros(k), [conv.objective + tol]]),
-            upper=np.concatenate([np.ones(k), [conv.objective + tol]]),
+            upper=np.concatenate([np.where(exposed, 0.0, 1.0), [conv.objective + tol]]),
             integer=np.zeros(k + 1, bool),
             a=csc_matrix(a1),
             row_lower=np.concatenate([np.full(e, -np.inf), [1.0]]),

@@ -5,9 +5,11 @@ an OpenStreetMap extract or a GeoJSON line layer. Nodes are ``0..n-1``; directed
 CSR-style (``indptr``, ``head``), with per-arc length, free-flow time and the index of the
 undirected *edge* (road segment) the arc belongs to. Two-way roads give two arcs per edge.
 
-One-to-all and many-to-many shortest paths run on :mod:`scipy.sparse.csgraph` (compiled
-Dijkstra); point-to-point queries with a path use our own early-exit searches in
-:mod:`corridorguard.routing._search` on the same arrays.
+One-to-all and many-to-many shortest paths, and point-to-point queries with a path, run on our
+compiled Dijkstra kernels over a contraction of the graph (chains of degree-2 nodes as single
+arcs; :mod:`corridorguard.routing._sssp`, :mod:`corridorguard.routing._p2p`), built lazily on
+the first query. :mod:`scipy.sparse.csgraph` answers predecessor queries and is the fallback
+without numba; :mod:`corridorguard.routing._search` holds the other early-exit searches.
 """
 
 from __future__ import annotations
@@ -44,6 +46,25 @@ def haversine_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+_BUILD_ERRORS = {
+    1: "arc end outside 0..n_nodes-1",
+    2: "arc length or time negative or NaN",
+    3: "negative edge index",
+}
+
+
+def _index_array(values: Any, name: str) -> np.ndarray:
+    """An int32/int64 array (other integer types converted; empty input allowed)."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValidationError(f"{name} must be a 1-D array", field=name)
+    if arr.dtype in (np.int32, np.int64):
+        return arr
+    if arr.size == 0 or arr.dtype.kind in "iub":
+        return arr.astype(np.int64)
+    raise ValidationError(f"{name} must hold integer node/edge indices", field=name)
 
 
 @dataclass(frozen=True)
@@ -117,35 +138,42 @@ class RoadGraph:
         edge_attrs: dict[str, np.ndarray] | None = None,
         label: str = "real",
     ) -> RoadGraph:
-        """Build from arc arrays (node indices ``0..n_nodes-1``); O(m log m), one sort."""
-        tail = np.asarray(tail)
-        head = np.asarray(head)
-        m = tail.shape[0]
-        if not (head.shape[0] == m == len(length_m) == len(time_s)):
-            raise ValidationError("arc arrays differ in length", field="arcs")
-        if m and (tail.min() < 0 or head.min() < 0 or max(tail.max(), head.max()) >= n_nodes):
-            raise ValidationError("arc end outside 0..n_nodes-1", field="arcs")
+        """Build from arc arrays (node indices ``0..n_nodes-1``); O(n + m).
+
+        One compiled pass validates and counts, one stable counting-sort pass scatters the
+        arcs to CSR order (:mod:`corridorguard.routing._csr`). Derived structures (reverse
+        graph, SciPy matrices, the contraction used by :meth:`distances`) are built on first
+        use. Default ids are ``range`` objects (no per-node Python objects).
+        """
+        from corridorguard.routing import _csr
+
+        tail = _index_array(tail, "tail")
+        head = _index_array(head, "head")
         length_m = np.asarray(length_m, dtype=np.float64)
         time_s = np.asarray(time_s, dtype=np.float64)
-        if m and (length_m.min() < 0 or time_s.min() < 0):
-            raise ValidationError("negative arc length or time", field="arcs")
-        edge_arr = np.arange(m, dtype=np.int64) if edge is None else np.asarray(edge, np.int64)
-        order = np.argsort(tail, kind="quicksort")
-        counts = np.bincount(tail, minlength=n_nodes)
-        indptr = np.zeros(n_nodes + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        n_edges = int(edge_arr.max()) + 1 if m else 0
+        m = tail.shape[0]
+        if not (head.shape == (m,) and length_m.shape == (m,) and time_s.shape == (m,)):
+            raise ValidationError("arc arrays differ in length", field="arcs")
+        if n_nodes < 0:
+            raise ValidationError("n_nodes must be >= 0", field="n_nodes")
+        edge_arr = np.arange(m, dtype=np.int64) if edge is None else _index_array(edge, "edge")
+        if edge_arr.shape != (m,):
+            raise ValidationError("edge array differs in length from the arcs", field="edge")
+        status, built = _csr.build_csr(tail, head, length_m, time_s, edge_arr, int(n_nodes))
+        if status != _csr.OK:
+            raise ValidationError(_BUILD_ERRORS[status], field="arcs")
+        indptr, o_tail, o_head, o_length, o_time, o_edge, n_edges = built
         return cls(
             indptr=indptr,
-            head=head[order].astype(np.int32, copy=False),
-            tail=tail[order].astype(np.int32, copy=False),
-            length_m=length_m[order],
-            time_s=time_s[order],
-            edge=edge_arr[order],
+            head=o_head,
+            tail=o_tail,
+            length_m=o_length,
+            time_s=o_time,
+            edge=o_edge,
             lon=np.zeros(n_nodes) if lon is None else np.asarray(lon, dtype=np.float64),
             lat=np.zeros(n_nodes) if lat is None else np.asarray(lat, dtype=np.float64),
-            node_ids=list(range(n_nodes)) if node_ids is None else node_ids,
-            edge_ids=list(range(n_edges)) if edge_ids is None else edge_ids,
+            node_ids=range(n_nodes) if node_ids is None else node_ids,
+            edge_ids=range(n_edges) if edge_ids is None else edge_ids,
             edge_attrs=dict(edge_attrs or {}),
             label=label,
         )
@@ -276,16 +304,33 @@ class RoadGraph:
         reverse: bool = False,
         predecessors: bool = False,
     ) -> Any:
-        """One-to-all or many-to-many shortest-path costs (SciPy csgraph Dijkstra).
+        """One-to-all or many-to-many shortest-path costs.
 
         Returns an array ``(len(sources), n)`` (or ``(len(sources), len(targets))``), with
-        ``inf`` for unreachable nodes; a 1-D array for a single int source. ``reverse=True``
-        gives costs *to* the sources. With ``predecessors=True`` returns ``(dist, pred)``.
+        ``inf`` for unreachable nodes and for costs above ``limit``; a 1-D array for a single
+        int source. ``reverse=True`` gives costs *to* the sources. With ``predecessors=True``
+        returns ``(dist, pred)`` (SciPy csgraph Dijkstra). Otherwise our compiled Dijkstra on
+        the contracted graph (:mod:`corridorguard.routing._sssp`) answers; SciPy is the
+        fallback without numba.
         """
         single = np.ndim(sources) == 0
         src = np.atleast_1d(np.asarray(sources, dtype=np.int64))
         if src.size and (src.min() < 0 or src.max() >= self.n_nodes):
             raise NotFoundError("source node outside the graph", field="sources")
+        tgt = None
+        if targets is not None:
+            tgt = np.atleast_1d(np.asarray(targets, dtype=np.int64))
+            if tgt.size and (tgt.min() < 0 or tgt.max() >= self.n_nodes):
+                raise NotFoundError("target node outside the graph", field="targets")
+        limit = float(limit)
+        if not limit >= 0:
+            raise ValidationError("limit must be >= 0", field="limit")
+        from corridorguard.routing import _sssp
+
+        if _sssp.AVAILABLE and not predecessors:
+            con, w, cum, total = self._contracted(weight, reverse=reverse)
+            dist = _sssp.many_to_all(con, w, cum, total, src, targets=tgt, limit=limit)
+            return dist[0] if single else dist
         mat = self._cached_matrix(weight)
         if reverse:
             mat = mat.T.tocsr()
@@ -293,13 +338,41 @@ class RoadGraph:
             mat, directed=True, indices=src, limit=limit, return_predecessors=predecessors
         )
         dist, pred = out if predecessors else (out, None)
-        if targets is not None:
-            tgt = np.asarray(targets, dtype=np.int64)
+        if tgt is not None:
             dist = dist[:, tgt]
         if single:
             dist = dist[0]
             pred = None if pred is None else pred[0]
         return (dist, pred) if predecessors else dist
+
+    @cached_property
+    def _contraction(self) -> Any:
+        from corridorguard.routing import _sssp
+
+        return _sssp.contract(self.indptr, self.head, self.tail)
+
+    @cached_property
+    def _reverse_contraction(self) -> Any:
+        from corridorguard.routing import _sssp
+
+        rptr, rtail, rarc = self.reverse
+        return _sssp.contract(rptr, rtail, self.head[rarc])
+
+    def _contracted(self, weight: Weight, *, reverse: bool) -> tuple[Any, Any, Any, Any]:
+        """Contraction, arc weights in its arc order, chain prefix sums and chain totals;
+        cached for the named weights."""
+        key = (weight, reverse) if isinstance(weight, str) else None
+        cache: dict[Any, Any] = self.__dict__.setdefault("_prefix_cache", {})
+        if key is not None and key in cache:
+            return cache[key]
+        w = self.weights(weight)
+        con = self._reverse_contraction if reverse else self._contraction
+        w = w[self.reverse[2]] if reverse else np.ascontiguousarray(w)
+        cum, total = con.prefix(w)
+        hit = (con, w, cum, total)
+        if key is not None:
+            cache[key] = hit
+        return hit
 
     def shortest_path(
         self,
@@ -311,7 +384,9 @@ class RoadGraph:
     ) -> Path:
         """Point-to-point shortest path with early exit.
 
-        ``bidirectional``: our bidirectional Dijkstra (heapq on the CSR arrays).
+        ``bidirectional``: our compiled bidirectional Dijkstra on the contracted graph
+        (:mod:`corridorguard.routing._p2p`; chains of degree-2 nodes are single arcs there),
+        path unpacked to the original arcs; without numba, a ``heapq`` bidirectional search.
         ``astar``: A* with a great-circle lower bound scaled by the smallest weight per
         great-circle metre over all arcs (so it stays admissible for any weights).
         ``bounded``: compiled csgraph Dijkstra cut at a growing distance limit, then a
@@ -322,6 +397,14 @@ class RoadGraph:
         for end, v in (("source", source), ("target", target)):
             if not 0 <= int(v) < self.n_nodes:
                 raise NotFoundError(f"{end} node {v} outside the graph", field=end)
+        from corridorguard.routing import _p2p, _sssp
+
+        if method == "bidirectional" and _sssp.AVAILABLE:
+            con, w, cum, total = self._contracted(weight, reverse=False)
+            cost, arc_arr = _p2p.shortest(con, w, cum, total, int(source), int(target))
+            if not np.isfinite(cost):
+                raise _search._unreachable(self, int(source), int(target))
+            return self.path_from_arcs(int(source), arc_arr, cost)
         w = self.weights(weight)
         if method == "bidirectional":
             cost, arcs = _search.bidirectional(self, int(source), int(target), w)
@@ -333,7 +416,7 @@ class RoadGraph:
             raise ValidationError(f"unknown method {method!r}", field="method")
         return self.path_from_arcs(int(source), arcs, cost)
 
-    def path_from_arcs(self, source: int, arcs: Sequence[int], cost: float) -> Path:
+    def path_from_arcs(self, source: int, arcs: Sequence[int] | np.ndarray, cost: float) -> Path:
         a = np.asarray(arcs, dtype=np.int64)
         nodes = (source, *self.head[a].tolist())
         return Path(
