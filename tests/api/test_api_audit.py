@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from api_world import World, incident, live_server
+from api_world import Template, World, incident, live_server
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
+from corridorguard.api import create_app
+from corridorguard.api.config import ServerSettings
 from corridorguard.audit.checkpoint import Checkpoint
 from corridorguard.audit.verify import ConsistencyProof, InclusionProof
 from corridorguard.cli import app as cli
+from corridorguard.store import open_store
 
 runner = CliRunner()
 
@@ -313,3 +318,43 @@ def test_every_corrupted_proof_and_checkpoint_is_rejected_by_the_cli(
                 pf.write_text(json.dumps(good))
                 code, out = _cli(verb, "--proof", str(pf), "-c", str(bad_kept), "-k", str(pub))
                 assert code == 1 and out["ok"] is False, (verb, k, probe, out)
+
+
+def test_idle_checkpoint_timer_signs_pending_entries_without_further_writes(
+    template: Template, tmp_path: Path
+) -> None:
+    import time
+
+    shutil.copyfile(template.path, tmp_path / "idle.sqlite3")
+    url = f"sqlite:///{tmp_path / 'idle.sqlite3'}"
+    settings = ServerSettings(
+        audit_key_file=str(template.key_file),
+        audit_checkpoint_every=10_000,
+        audit_checkpoint_seconds=0.3,
+    )
+    with open_store(url) as store:
+        app = create_app(url, store=store, server_settings=settings)
+        audit = app.state.ctx.audit
+        with TestClient(app) as client:
+            headers = {"Authorization": f"Bearer {template.tokens['reporter-org-a']}"}
+            assert client.post("/api/v1/incidents", json=incident(), headers=headers).is_success
+            size = audit.log.size
+            deadline = time.monotonic() + 10
+            while not audit.sql.checkpoints() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            cps = audit.sql.checkpoints()
+            assert [cp.size for cp in cps] == [size]  # signed by the timer, no request needed
+            assert cps[0].verify(template.key.public_key())
+            time.sleep(1.0)  # idle: nothing pending, no new checkpoints
+            assert len(audit.sql.checkpoints()) == 1
+            assert client.post("/api/v1/incidents", json=incident(), headers=headers).is_success
+            deadline = time.monotonic() + 10
+            while len(audit.sql.checkpoints()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert audit.sql.checkpoints()[-1].size == audit.log.size > size
+        # the lifespan ended cleanly (no warnings under filterwarnings=error); off with 0 s
+        off = ServerSettings(audit_key_file=str(template.key_file), audit_checkpoint_seconds=0)
+        app = create_app(url, store=store, server_settings=off)
+        assert app.state.ctx.audit.timer_interval() is None
+        with TestClient(app) as client:
+            assert client.get("/api/v1/openapi.json").status_code == 200

@@ -6,6 +6,11 @@ TAXII 2.1 under ``/taxii2``. OpenAPI 3.1 at ``/api/v1/openapi.json``.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 
 from corridorguard import __version__
@@ -29,6 +34,39 @@ from corridorguard.store import Store, open_store
 __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
+
+_log = logging.getLogger(__name__)
+
+
+async def _checkpoint_timer(ctx: ServerContext, stop: asyncio.Event, interval: float) -> None:
+    """Sign a checkpoint when entries are pending and T seconds passed, until ``stop``."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+            return
+        except TimeoutError:
+            pass
+        try:  # in a worker thread: the writer path takes locks and does I/O
+            await asyncio.to_thread(ctx.audit.idle_checkpoint)
+        except Exception:  # a busy database must not end the timer; the next tick retries
+            _log.exception("idle audit checkpoint failed")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the idle checkpoint timer; on shutdown let a running tick finish, then stop."""
+    ctx: ServerContext = app.state.ctx
+    interval = ctx.audit.timer_interval()
+    if interval is None:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(_checkpoint_timer(ctx, stop, interval))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 def create_app(
@@ -59,6 +97,7 @@ def create_app(
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.ctx = ctx
     install_error_handlers(app)

@@ -11,7 +11,8 @@ audit_checkpoint_every : int
     Sign a checkpoint after every N audit entries (default 100). Env:
     ``CORRIDORGUARD_AUDIT_CHECKPOINT_EVERY``.
 audit_checkpoint_seconds : float
-    ... or at the first entry after T seconds without one (default 300).
+    ... or once T seconds passed with entries waiting (default 300; a timer in the app's
+    lifespan signs it while no writes arrive; 0 turns time-based checkpoints off).
 token_audit_seconds : float
     A token's use is audited at most once per this many seconds per token and process
     (default 300; writes, denials and exports are always audited).

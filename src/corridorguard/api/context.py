@@ -124,6 +124,24 @@ class AuditService:
         with self.transaction() as tx:
             return tx.audit(action, who, target=target, outcome=outcome, detail=detail)
 
+    def idle_checkpoint(self) -> bool:
+        """Sign a checkpoint if entries wait and T seconds passed (the lifespan timer's call).
+
+        Runs in the writer path (one transaction, after catching up with other processes), so
+        the checkpoint signs exactly the committed tree. Returns whether one was signed.
+        """
+        due = self.log.seconds_until_due()
+        if due is None or due > 0:
+            return False
+        with self.transaction() as tx:
+            return tx.service.log.checkpoint_if_idle() is not None
+
+    def timer_interval(self) -> float | None:
+        """How often the lifespan timer looks (``None``: no time-based checkpoints)."""
+        if self._seconds is None or self._seconds <= 0:
+            return None
+        return min(max(self._seconds / 4, 0.02), 5.0)
+
     @contextmanager
     def reading(self) -> Iterator[AuditLog]:
         """The log, caught up with other processes, under the lock (for proofs)."""
