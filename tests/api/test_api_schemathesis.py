@@ -3,7 +3,12 @@ response conforms to the spec (status codes, content types, schemas), auth never
 (``ignored_auth``), invalid data rejected (``negative_data_rejection``).
 
 ``make test`` runs 100 generated examples per operation, each sent as every role and
-anonymously (7 callers). To fit the CI budget the calls skip schemathesis' ``requests`` + thread
+anonymously (7 callers): every answer must be < 500, and 401 for the anonymous caller of a
+secured operation; the spec checks (status code, content type,
+response schema, negative data rejected) run on one answer per distinct status code per case
+(the caller order rotates from case to case), and schemathesis' ``ignored_auth`` probes (no token, an invalid
+token) on one caller per case (rotating). Measured: about 4-5 min on the loaded 2-core machine
+(``CORRIDORGUARD_FUZZ_EXAMPLES`` lowers the count for local runs). To fit the CI budget the calls skip schemathesis' ``requests`` + thread
 portal transport: one ``httpx.AsyncClient`` over ``httpx.ASGITransport`` runs the app in-process on
 one event loop kept for the module (about 3× cheaper per call), over one app and one database per
 module, on a RAM-backed directory when the machine has one (``/dev/shm``: no fsync cost).
@@ -41,7 +46,6 @@ CALLERS = (
     "oversight-board",
     None,
 )
-BAD_TOKEN = "Bearer cg_not-a-token"
 EXAMPLES = int(os.environ.get("CORRIDORGUARD_FUZZ_EXAMPLES", "100"))  # >= 100 in make test
 SLOW_EXAMPLES = 500
 
@@ -134,7 +138,7 @@ def fuzz_operation(
     users: tuple[str | None, ...],
     counter: dict[str, int],
 ) -> None:
-    """One operation: every case as every user, plus an invalid token."""
+    """One operation: every case as every user."""
     secured = bool(op.definition.raw.get("security", op.schema.raw_schema.get("security")))
 
     @given(case=op.as_strategy())
@@ -146,15 +150,19 @@ def fuzz_operation(
     )
     def run(case: schemathesis.Case) -> None:
         counter["cases"] += 1
-        probe = users[
-            counter["cases"] % len(users)
-        ]  # schemathesis' own probes: one caller per case
-        for user in (*users, BAD_TOKEN):
-            headers = w.h(user) if user != BAD_TOKEN else {"Authorization": BAD_TOKEN}
+        k = counter["cases"]
+        order = (*users[k % len(users) :], *users[: k % len(users)])  # rotate
+        probe = order[0]  # schemathesis' own ignored_auth probes: one caller per case
+        validated: set[int] = set()
+        for user in order:
+            headers = w.h(user)
             response = caller.call(case, headers)
             assert response.status_code < 500, (user, case.method, case.path, response.text)
-            if secured and user in (None, BAD_TOKEN):  # auth enforced, for every case
+            if secured and user is None:  # auth enforced, for every case
                 assert response.status_code == 401, (user, case.method, case.path)
+            if user != probe and response.status_code in validated:
+                continue  # the spec checks ran on an answer with this status for this case
+            validated.add(response.status_code)
             case.validate_response(
                 response,
                 headers=headers,
