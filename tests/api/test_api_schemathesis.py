@@ -4,15 +4,17 @@ response conforms to the spec (status codes, content types, schemas), auth never
 
 ``make test`` runs 100 generated examples per operation, each sent as every role and
 anonymously (7 callers): every answer must be < 500, and 401 for the anonymous caller of a
-secured operation; the spec checks (status code, content type,
-response schema, negative data rejected) run on one answer per distinct status code per case
-(the caller order rotates from case to case), and schemathesis' ``ignored_auth`` probes (no token, an invalid
-token) on one caller per case (rotating). Measured: about 4-5 min on the loaded 2-core machine
-(``CORRIDORGUARD_FUZZ_EXAMPLES`` lowers the count for local runs). To fit the CI budget the calls skip schemathesis' ``requests`` + thread
-portal transport: one ``httpx.AsyncClient`` over ``httpx.ASGITransport`` runs the app in-process on
-one event loop kept for the module (about 3× cheaper per call), over one app and one database per
-module, on a RAM-backed directory when the machine has one (``/dev/shm``: no fsync cost).
-The slow target (``-m slow``) runs 500 examples per operation.
+secured operation; the spec checks (status code, content type, response schema, negative data
+rejected) run on one answer per distinct status code per case (the caller order rotates from
+case to case), and schemathesis' ``ignored_auth`` probes (no token, an invalid token) on one
+caller per case (rotating). Measured: about 4-5 min on the loaded 2-core machine
+(``CORRIDORGUARD_FUZZ_EXAMPLES`` lowers the count for local runs).
+
+To fit the CI budget the calls skip schemathesis' ``requests`` + thread-portal transport: one
+``httpx.AsyncClient`` over ``httpx.ASGITransport`` runs the app in-process on one event loop kept
+for the module (about 3x cheaper per call), over one app and one database per module, on a
+RAM-backed directory when the machine has one (``/dev/shm``: no fsync cost). The slow target
+(``-m slow``) runs 500 examples per operation.
 """
 
 from __future__ import annotations
