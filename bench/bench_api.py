@@ -1,17 +1,25 @@
 """Load test of the API: throughput and p50/p95/p99 latency at 50 concurrent clients.
 
-Runs a real ``corridorguard serve`` (uvicorn, one process) on 127.0.0.1 over a fresh SQLite file
-(and PostgreSQL when ``CORRIDORGUARD_BENCH_PG_URL`` is set), seeds incidents, then drives it with
-50 concurrent ``httpx`` clients for a fixed time per workload:
+Runs a real ``corridorguard serve`` on 127.0.0.1 over a fresh SQLite file (and PostgreSQL when
+``CORRIDORGUARD_BENCH_PG_URL`` is set), with 1 and with ``--workers`` uvicorn processes, seeds
+incidents, then drives it closed-loop (each client sends its next request when the previous
+answer arrived) with 50 concurrent connections for a fixed time per workload:
 
 * ``read-list``: ``GET /api/v1/incidents?limit=50`` (policy filter, count, page);
-* ``read-get``: ``GET /api/v1/incidents/{id}`` (half visible, half not: 404s are audited writes);
+* ``read-get``: ``GET /api/v1/incidents/{id}`` (random visible ids);
 * ``write``: ``POST /api/v1/incidents`` (one transaction: row, provenance, audit entry).
 
 Peer, same run, same machine: a bare FastAPI app (``sqlite3``, no auth, no policy, no audit) on
 the same table layout, to show what the policy, the audit log and the writer path cost.
 
-Usage: ``PYTHONPATH=src python bench/bench_api.py [--seconds 10] [--clients 50]``. Loopback only.
+Load generator: ``wrk`` (C, event-driven: it takes little of the CPU the server needs on a
+2-core machine) with a Lua script for the Bearer header and random ids. Install it with
+``apt-get install wrk`` (Debian); without it the script falls back to an asyncio ``httpx``
+generator (``--generator httpx``), which itself needs about a core at these rates and so
+inflates the latencies. ``uvloop`` and ``httptools`` (project dependencies) make uvicorn faster.
+
+Usage: ``PYTHONPATH=src python bench/bench_api.py [--seconds 10] [--clients 50] [--workers 2]``.
+Loopback only.
 """
 
 from __future__ import annotations
@@ -171,63 +179,123 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else 0.0
 
 
+WRK_LUA = """
+local token, kind, ids, body = "%(token)s", "%(kind)s", %(ids)d, [[%(body)s]]
+math.randomseed(%(seed)d)
+function request()
+  local h = {}
+  if token ~= "" then h["Authorization"] = "Bearer " .. token end
+  if kind == "write" then
+    h["Content-Type"] = "application/json"
+    return wrk.format("POST", "/api/v1/incidents", h, body)
+  elseif kind == "read-get" then
+    return wrk.format("GET", "/api/v1/incidents/" .. math.random(1, ids), h)
+  end
+  return wrk.format("GET", "/api/v1/incidents?limit=50", h)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%.0f %%.0f %%.0f %%d\\n", summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def run_wrk(base: str, kind: str, token: str, ids: int, args: argparse.Namespace) -> tuple:
+    import json
+
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    body = json.dumps(BODY)
+    script.write_text(WRK_LUA % {"token": token, "kind": kind, "ids": ids, "body": body, "seed": 1})
+    cmd = ["wrk", "-t2", f"-c{args.clients}", f"-d{args.seconds:.0f}s", "--timeout", "30s",
+           "-s", str(script), base]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    script.unlink()
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    n, dur_us, p50, p95, p99, errors = (float(v) for v in line.split()[1:])
+    return n / (dur_us / 1e6), p50 / 1000, p95 / 1000, p99 / 1000, int(errors)
+
+
+def run_httpx(base: str, kind: str, token: str, ids: int, args: argparse.Namespace) -> tuple:
+    make = {
+        "read-list": lambda r: ("GET", "/api/v1/incidents?limit=50", None, token, {200}),
+        "read-get": lambda r: ("GET", f"/api/v1/incidents/{r.randint(1, ids)}", None, token, {200}),
+        "write": lambda r: ("POST", "/api/v1/incidents", BODY, token, {201}),
+    }[kind]
+    lat, errors = asyncio.run(drive(base, args.clients, args.seconds, make, {}))
+    return len(lat) / args.seconds, pct(lat, 50), pct(lat, 95), pct(lat, 99), errors
+
+
 def run(name: str, base: str, tokens: dict[str, str], args: argparse.Namespace, ids: int) -> None:
-    tok = tokens.get("ana-b", "")
-    workloads = {
-        "read-list": lambda r: ("GET", "/api/v1/incidents?limit=50", None, tok, {200}),
-        "read-get": lambda r: (
-            "GET",
-            f"/api/v1/incidents/{r.randint(1, ids * 2)}",
-            None,
-            tok,
-            {200, 404},
-        ),
-        "write": lambda r: ("POST", "/api/v1/incidents", BODY, tokens.get("rep-a", ""), {201}),
-    }
-    for wl, make in workloads.items():
-        lat, errors = asyncio.run(drive(base, args.clients, args.seconds, make, tokens))
-        thr = len(lat) / args.seconds
+    gen = run_wrk if args.generator == "wrk" else run_httpx
+    for kind in ("read-list", "read-get", "write"):
+        token = tokens.get("rep-a" if kind == "write" else "ana-b", "")
+        thr, p50, p95, p99, errors = gen(base, kind, token, ids, args)
+        load = os.getloadavg()[0]
         print(
-            f"{name:<22} {wl:<10} {thr:8.1f} req/s  p50 {pct(lat, 50):7.1f} ms  "
-            f"p95 {pct(lat, 95):7.1f} ms  p99 {pct(lat, 99):7.1f} ms  errors {errors}"
+            f"{name:<30} {kind:<10} {thr:8.1f} req/s  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+            f"p99 {p99:7.1f} ms  errors {errors}  load {load:.1f}",
+            flush=True,
         )
 
 
+def seed(base: str, token: str, n: int) -> None:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=base, timeout=60) as c:
+        for _ in range(n):
+            c.post("/api/v1/incidents", json=BODY, headers=headers)
+
+
+def serve_ours(url: str, env: dict[str, str], workers: int) -> tuple[str, subprocess.Popen[bytes]]:
+    port = _port()
+    cmd = [sys.executable, "-m", "corridorguard", "serve", "--db", url, "--port", str(port),
+           "--workers", str(workers)]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env)
+    base = f"http://127.0.0.1:{port}"
+    _wait(base, proc)
+    return base, proc
+
+
 def main() -> None:
+    import shutil
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--workers", type=int, default=2, help="also measure with N uvicorn workers")
     ap.add_argument("--seed-incidents", type=int, default=1000)
+    ap.add_argument("--generator", choices=("wrk", "httpx"), default=None)
     args = ap.parse_args()
+    if args.generator is None:
+        args.generator = "wrk" if shutil.which("wrk") else "httpx"
     tmp = Path(tempfile.mkdtemp(prefix="cg-bench-"))
     from corridorguard.audit.checkpoint import generate_private_key, private_key_pem
 
     key = tmp / "audit.pem"
     key.write_bytes(private_key_pem(generate_private_key()))
     env = {**os.environ, "PYTHONPATH": SRC, "CORRIDORGUARD_AUDIT_KEY_FILE": str(key)}
-    print(f"{args.clients} concurrent clients, {args.seconds:.0f} s per workload, "
-          f"{args.seed_incidents} seeded incidents (AMBER REL-TO ORG-B)")  # fmt: skip
-    targets = [("corridorguard/SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
+    gen = args.generator
+    print(f"{args.clients} concurrent clients (closed loop, {gen}), {args.seconds:.0f} s "
+          f"per workload, {args.seed_incidents} seeded incidents (AMBER REL-TO ORG-B), "
+          f"{os.cpu_count()} CPUs")  # fmt: skip
+    targets = [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
     if os.environ.get("CORRIDORGUARD_BENCH_PG_URL"):
-        targets.append(("corridorguard/PostgreSQL", os.environ["CORRIDORGUARD_BENCH_PG_URL"]))
-    for name, url in targets:
+        targets.append(("PostgreSQL", os.environ["CORRIDORGUARD_BENCH_PG_URL"]))
+    for backend, url in targets:
         tokens = setup_ours(url, tmp, env)
-        port = _port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "corridorguard", "serve", "--db", url, "--port", str(port)],
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait(base, proc)
-            with httpx.Client(base_url=base, timeout=60) as c:
-                for _ in range(args.seed_incidents):
-                    c.post("/api/v1/incidents", json=BODY,
-                           headers={"Authorization": f"Bearer {tokens['rep-a']}"})  # fmt: skip
-            run(name, base, tokens, args, args.seed_incidents)
-        finally:
-            proc.terminate()
-            proc.wait()
+        seeded = False
+        for workers in sorted({1, args.workers}):
+            base, proc = serve_ours(url, env, workers)
+            try:
+                if not seeded:
+                    seed(base, tokens["rep-a"], args.seed_incidents)
+                    seeded = True
+                name = f"corridorguard {backend} w={workers}"
+                run(name, base, tokens, args, args.seed_incidents)
+            finally:
+                proc.terminate()
+                proc.wait()
     # peer: bare FastAPI + sqlite3, same table shape, no auth / policy / audit
     peer_py = tmp / "peer.py"
     peer_py.write_text(PEER)
@@ -245,10 +313,8 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(base, proc)
-        with httpx.Client(base_url=base, timeout=60) as c:
-            for _ in range(args.seed_incidents):
-                c.post("/api/v1/incidents", json=BODY)
-        run("peer FastAPI+sqlite3", base, {}, args, args.seed_incidents)
+        seed(base, "", args.seed_incidents)
+        run("peer FastAPI+sqlite3 w=1", base, {}, args, args.seed_incidents)
     finally:
         proc.terminate()
         proc.wait()

@@ -160,7 +160,7 @@ def test_keygen_and_bad_inputs(tmp_path: Path, export: dict[str, Path]) -> None:
             str(pub),
         ],
     )
-    assert res.exit_code == 2 and "signature" in res.output
+    assert res.exit_code == 1 and "signature does not verify" in res.output  # rejected
     res = runner.invoke(
         app, ["audit", "verify", "-e", str(tmp_path / "missing"), *_args(export), "--json"]
     )

@@ -134,6 +134,25 @@ def test_automatic_checkpoints_by_count_and_time(signer: CheckpointSigner) -> No
         AuditLog(MemoryLogStore(), checkpoint_every=0)
 
 
+def test_checkpoint_if_idle_only_when_pending_and_due(signer: CheckpointSigner) -> None:
+    now = [0.0]
+    log = AuditLog(MemoryLogStore(), signer=signer, checkpoint_seconds=30, clock=lambda: now[0])
+    assert log.seconds_until_due() == 30 and log.checkpoint_if_idle() is None
+    now[0] = 31.0
+    assert log.checkpoint_if_idle() is None  # due, but nothing pending: a new period starts
+    _fill(log, 3)
+    assert log.store.checkpoints() == [] and log.checkpoint_if_idle() is None  # not due
+    now[0] = 60.0
+    assert log.checkpoint_if_idle() is None  # 29 s since the last one
+    now[0] = 61.5
+    cp = log.checkpoint_if_idle()
+    assert cp is not None and cp.size == 3 and cp.verify(signer.public_key)
+    now[0] = 200.0
+    assert log.checkpoint_if_idle() is None  # idle: nothing new to sign
+    assert AuditLog(MemoryLogStore(), signer=signer).seconds_until_due() is None
+    assert AuditLog(MemoryLogStore(), checkpoint_seconds=5).checkpoint_if_idle() is None
+
+
 def test_checkpoint_signature_format_and_key_id(signer: CheckpointSigner) -> None:
     cp = signer.sign(5, bytes(32), time="2026-11-27T00:00:00Z")
     obj = json.loads(cp.to_json())

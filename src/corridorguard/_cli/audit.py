@@ -27,7 +27,6 @@ from corridorguard.audit.verify import (
     InclusionProof,
     read_checkpoints,
     read_entries,
-    records_from_lines,
     verify_log,
 )
 from corridorguard.errors import NotFoundError, ValidationError
@@ -38,8 +37,6 @@ app = typer.Typer(
 )
 
 ENTRIES = typer.Option(None, "--entries", "-e", help="Entries export (JSON lines).")
-CHECKPOINTS = typer.Option(..., "--checkpoints", "-c", help="Kept checkpoints (JSON lines).")
-KEY = typer.Option(..., "--key", "-k", help="The log's Ed25519 public key (PEM).")
 PROOF = typer.Option(None, "--proof", help="Check this proof (JSON) instead of computing one.")
 
 
@@ -49,23 +46,6 @@ def _load_key(path: Path) -> Any:
     except FileNotFoundError:
         raise NotFoundError("no such key file", file=str(path)) from None
     return load_public_key_pem(data, file=str(path))
-
-
-def _signed(path: Path, key: Path) -> dict[int, Checkpoint]:
-    """Checkpoints by size, keeping only correctly signed ones (a bad one is an error)."""
-    public = _load_key(key)
-    out: dict[int, Checkpoint] = {}
-    for k, cp in enumerate(read_checkpoints(path), 1):
-        if not cp.verify(public):
-            raise ValidationError("checkpoint signature does not verify", file=str(path), line=k)
-        out[cp.size] = cp
-    return out
-
-
-def _tree(entries: Path | None) -> MerkleTree:
-    if entries is None:
-        raise ValidationError("give --entries FILE or --proof FILE", field="--entries")
-    return MerkleTree(r.leaf_hash for r in records_from_lines(read_entries(entries)))
 
 
 def _read_json(path: Path) -> Any:
@@ -152,77 +132,203 @@ def _verify_db(db: str, checkpoints: Path | None, key: Path | None) -> Any:
         return verify_log(sql.iter_all(), public, kept)
 
 
+# ------------------------------------------------------------- prove / consistency
+
+DB = typer.Option(None, "--db", help="Prove from the server's audit tables in this database.")
+URL = typer.Option(None, "--url", help="Prove from a running server's API (http://host:port).")
+TOKEN = typer.Option(
+    None,
+    "--token",
+    envvar="CORRIDORGUARD_TOKEN",
+    help="Bearer token for --url (env CORRIDORGUARD_TOKEN); an oversight token also lets the "
+    "entry's own bytes be checked.",
+)
+KEPT = typer.Option(
+    None,
+    "--checkpoints",
+    "-c",
+    help="Checkpoints you kept (JSON lines); required with --entries and --proof.",
+)
+PUBKEY = typer.Option(
+    None,
+    "--key",
+    "-k",
+    help="The log's Ed25519 public key (PEM); with --db it defaults to the server's key.",
+)
+
+
+def _source(entries: Path | None, db: str | None, url: str | None, token: str | None) -> Any:
+    from corridorguard.audit.sources import DbSource, FileSource, HttpSource
+
+    given = [x for x in (entries, db, url) if x is not None]
+    if len(given) > 1:
+        raise ValidationError("give one of --entries, --db and --url")
+    if entries is not None:
+        return FileSource(entries)
+    if db is not None:
+        return DbSource(db)
+    if url is not None:
+        return HttpSource(url, token)
+    return None
+
+
+def _public(key: Path | None, db: str | None) -> Any:
+    if key is not None:
+        return _load_key(key)
+    if db is not None:
+        from corridorguard.api.config import ServerSettings, load_signing_key
+
+        return load_signing_key(ServerSettings()).public_key()
+    raise ValidationError("give the log's public key with --key FILE", field="--key")
+
+
+def _anchors(kept: list[Checkpoint], served: Any, public: Any) -> tuple[dict[int, Checkpoint], str]:
+    """Signed checkpoints by size: yours first, then the source's; a bad one fails the check.
+
+    Two signed checkpoints of one size with different roots are a split view: the log showed
+    different histories to different people.
+    """
+    out: dict[int, Checkpoint] = {0: _EMPTY}
+    for origin, cps in (("kept", kept), ("served", served)):
+        for cp in cps:
+            if not cp.verify(public):
+                return {}, f"{origin} checkpoint of size {cp.size}: signature does not verify"
+            have = out.setdefault(cp.size, cp)
+            if have.root != cp.root:
+                return {}, f"two signed checkpoints of size {cp.size} differ (split view)"
+    return out, ""
+
+
+_EMPTY = Checkpoint("", 0, MerkleTree().root(), "", "", b"")  # the empty tree needs no signature
+
+
+def _anchored(anchors: dict[int, Checkpoint], size: int, root: bytes) -> str:
+    cp = anchors.get(size)
+    if cp is None:
+        return f"no signed checkpoint of size {size}"
+    if cp.root != root:
+        return f"root of size {size} differs from its signed checkpoint"
+    return ""
+
+
+def _report(ok: bool, why: str, proof: Any, as_json: bool, text: str, **extra: Any) -> None:
+    out = {"ok": ok, "reason": why, "proof": proof.to_dict() if proof else None, **extra}
+    _finish(ok, out, as_json, f"{'ok' if ok else 'FAILED'}: {text} {why}".rstrip())
+
+
 @app.command("prove")
 def prove(
-    index: int = typer.Argument(None, help="Entry index to prove (with --entries)."),
+    index: int = typer.Argument(None, help="Entry index to prove."),
     entries: Path | None = ENTRIES,
-    checkpoints: Path = CHECKPOINTS,
-    key: Path = KEY,
-    size: int | None = typer.Option(None, "--size", help="Tree size (default: newest checkpoint)."),
+    db: str | None = DB,
+    url: str | None = URL,
+    token: str | None = TOKEN,
+    checkpoints: Path | None = KEPT,
+    key: Path | None = PUBKEY,
+    size: int | None = typer.Option(
+        None, "--size", help="Tree size (default: the largest signed checkpoint covering INDEX)."
+    ),
     proof_file: Path | None = PROOF,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Inclusion proof of one entry, checked against a signed checkpoint."""
-    signed = _signed(checkpoints, key)
+    """Inclusion proof of one entry, checked locally against a signed checkpoint; exit 1 if bad.
+
+    The proof comes from an export (``--entries``), the server's database (``--db``), a running
+    server (``--url`` with ``--token``), or a proof file (``--proof``). It is recomputed to the
+    root and the root must equal a checkpoint signed by ``--key``: one you kept (``-c``) or one
+    the source serves (its signature checked). Where the source serves the entry's bytes, their
+    leaf hash must be the proven one (``entry_checked``).
+    """
+    source = _source(entries, db, url, token)
+    if source is None and proof_file is None:
+        raise ValidationError("give --entries, --db, --url or --proof")
+    if (entries is not None or proof_file is not None) and checkpoints is None:
+        raise ValidationError("give the checkpoints you kept with --checkpoints FILE")
+    public = _public(key, db)
+    kept = read_checkpoints(checkpoints) if checkpoints is not None else []
+    served = source.checkpoints() if source is not None else []
+    anchors, why = _anchors(kept, served, public)
+    if why:
+        _report(False, why, None, as_json, "checkpoints")
+        return
+    entry_checked = False
     if proof_file is not None:
         proof = InclusionProof.from_dict(_read_json(proof_file))
     else:
-        tree = _tree(entries)
-        if index is None or not 0 <= index < tree.size:
-            raise ValidationError(f"index must be in 0..{tree.size - 1}", field="index")
-        n = size if size is not None else max((s for s in signed if s <= tree.size), default=0)
-        if not index < n <= tree.size:
+        have = source.size()
+        n = size if size is not None else max((s for s in anchors if s <= have), default=0)
+        if index is None or not 0 <= index < n <= have:
             raise ValidationError(f"no tree size covering entry {index} (size {n})", field="--size")
-        proof = InclusionProof(
-            index, n, tree.leaf(index), tree.root(n), tree.inclusion_proof(index, n)
-        )
-    cp = signed.get(proof.size)
-    if cp is None:
-        why = f"no signed checkpoint of size {proof.size}"
-    elif cp.root != proof.root:
-        why = f"root of size {proof.size} differs from its signed checkpoint"
-    else:
-        why = "" if proof.verify() else "proof does not verify"
-    ok = not why
-    out = {"ok": ok, "reason": why, "proof": proof.to_dict()}
-    _finish(
-        ok,
-        out,
-        as_json,
-        f"{'ok' if ok else 'FAILED'}: entry {proof.index} in tree {proof.size} {why}",
-    )
+        proof = source.inclusion(index, n)
+        if proof.index != index or proof.size != n:
+            why = f"the source proved entry {proof.index} in {proof.size}, not {index} in {n}"
+        leaf = source.entry_leaf(index)
+        entry_checked = leaf is not None
+        if leaf is not None and leaf != proof.leaf_hash:
+            why = why or f"entry {index}'s bytes do not hash to the proven leaf"
+    why = why or _anchored(anchors, proof.size, proof.root)
+    if not why and not proof.verify():
+        why = "proof does not verify"
+    text = f"entry {proof.index} in tree {proof.size}"
+    _report(not why, why, proof, as_json, text, entry_checked=entry_checked)
 
 
 @app.command("consistency")
 def consistency(
-    old: int = typer.Argument(None, help="Older tree size (with --entries)."),
-    new: int = typer.Argument(None, help="Newer tree size (with --entries)."),
+    old: int = typer.Argument(None, help="Older tree size (default: your newest checkpoint)."),
+    new: int = typer.Argument(None, help="Newer tree size (default: the newest signed one)."),
     entries: Path | None = ENTRIES,
-    checkpoints: Path = CHECKPOINTS,
-    key: Path = KEY,
+    db: str | None = DB,
+    url: str | None = URL,
+    token: str | None = TOKEN,
+    checkpoints: Path | None = KEPT,
+    key: Path | None = PUBKEY,
     proof_file: Path | None = PROOF,
+    keep: bool = typer.Option(
+        False, "--keep", help="On success, append the newer signed checkpoint to --checkpoints."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Consistency proof between two signed checkpoints: the newer log extends the older."""
-    signed = _signed(checkpoints, key)
+    """Consistency proof: the log at NEW entries extends the one at OLD; exit 1 if not.
+
+    The monitor's routine: ``audit consistency --url URL -c kept.jsonl -k audit.pub.pem --keep``
+    proves that the server's newest signed checkpoint extends the newest one you kept, and keeps
+    it. Both roots must equal checkpoints signed by ``--key`` (kept or served).
+    """
+    source = _source(entries, db, url, token)
+    if source is None and proof_file is None:
+        raise ValidationError("give --entries, --db, --url or --proof")
+    if (entries is not None or proof_file is not None) and checkpoints is None:
+        raise ValidationError("give the checkpoints you kept with --checkpoints FILE")
+    if keep and checkpoints is None:
+        raise ValidationError("--keep needs --checkpoints FILE", field="--keep")
+    public = _public(key, db)
+    kept = read_checkpoints(checkpoints) if checkpoints is not None else []
+    served = source.checkpoints() if source is not None else []
+    anchors, why = _anchors(kept, served, public)
+    if why:
+        _report(False, why, None, as_json, "checkpoints")
+        return
     if proof_file is not None:
         proof = ConsistencyProof.from_dict(_read_json(proof_file))
     else:
-        tree = _tree(entries)
-        if old is None or new is None or not 0 <= old <= new <= tree.size:
-            raise ValidationError(f"need 0 <= OLD <= NEW <= {tree.size}", field="old")
-        path = tree.consistency_proof(old, new)
-        proof = ConsistencyProof(old, new, tree.root(old), tree.root(new), path)
-    why = ""
-    for size, root in ((proof.old_size, proof.old_root), (proof.new_size, proof.new_root)):
-        cp = signed.get(size)
-        if cp is None:
-            why = why or f"no signed checkpoint of size {size}"
-        elif cp.root != root:
-            why = why or f"root of size {size} differs from its signed checkpoint"
+        have = source.size()
+        if old is None:
+            old = max((cp.size for cp in kept), default=None)
+        if new is None:
+            new = max((s for s in anchors if s <= have), default=0)
+        if old is None or not 0 <= old <= new <= have:
+            raise ValidationError(f"need 0 <= OLD <= NEW <= {have}", field="old")
+        proof = source.consistency(old, new)
+        if (proof.old_size, proof.new_size) != (old, new):
+            why = f"the source proved {proof.old_size} -> {proof.new_size}, not {old} -> {new}"
+    why = why or _anchored(anchors, proof.old_size, proof.old_root)
+    why = why or _anchored(anchors, proof.new_size, proof.new_root)
     if not why and not proof.verify():
         why = "proof does not verify"
-    ok = not why
-    out = {"ok": ok, "reason": why, "proof": proof.to_dict()}
-    text = f"{'ok' if ok else 'FAILED'}: {proof.old_size} -> {proof.new_size} {why}"
-    _finish(ok, out, as_json, text)
+    if not why and keep and checkpoints is not None:
+        newest = anchors[proof.new_size]
+        if proof.new_size and all(cp.to_json() != newest.to_json() for cp in kept):
+            with checkpoints.open("a", encoding="utf-8") as fh:
+                fh.write(newest.to_json() + "\n")
+    _report(not why, why, proof, as_json, f"{proof.old_size} -> {proof.new_size}")

@@ -11,10 +11,14 @@ audit_checkpoint_every : int
     Sign a checkpoint after every N audit entries (default 100). Env:
     ``CORRIDORGUARD_AUDIT_CHECKPOINT_EVERY``.
 audit_checkpoint_seconds : float
-    ... or at the first entry after T seconds without one (default 300).
+    ... or once T seconds passed with entries waiting (default 300; a timer in the app's
+    lifespan signs it while no writes arrive; 0 turns time-based checkpoints off).
 token_audit_seconds : float
     A token's use is audited at most once per this many seconds per token and process
     (default 300; writes, denials and exports are always audited).
+token_cache_seconds : float
+    A valid token's lookup is remembered per process for this long (default 2; 0: off), so a
+    token revoked from another process stops working within that time.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class ServerSettings(BaseSettings):
     audit_checkpoint_every: int = 100
     audit_checkpoint_seconds: float = 300.0
     token_audit_seconds: float = 300.0
+    token_cache_seconds: float = 2.0
 
 
 def _default_key_path() -> Path:

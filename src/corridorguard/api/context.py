@@ -26,7 +26,7 @@ from corridorguard.audit.entries import LogRecord
 from corridorguard.audit.log import AuditLog
 from corridorguard.store import Store
 from corridorguard.store.audit_sql import SqlLogStore
-from corridorguard.store.identity import Identity
+from corridorguard.store.identity import Identity, hash_token, resolve_token
 
 __all__ = ["AuditService", "ServerContext", "Tx"]
 
@@ -124,6 +124,24 @@ class AuditService:
         with self.transaction() as tx:
             return tx.audit(action, who, target=target, outcome=outcome, detail=detail)
 
+    def idle_checkpoint(self) -> bool:
+        """Sign a checkpoint if entries wait and T seconds passed (the lifespan timer's call).
+
+        Runs in the writer path (one transaction, after catching up with other processes), so
+        the checkpoint signs exactly the committed tree. Returns whether one was signed.
+        """
+        due = self.log.seconds_until_due()
+        if due is None or due > 0:
+            return False
+        with self.transaction() as tx:
+            return tx.service.log.checkpoint_if_idle() is not None
+
+    def timer_interval(self) -> float | None:
+        """How often the lifespan timer looks (``None``: no time-based checkpoints)."""
+        if self._seconds is None or self._seconds <= 0:
+            return None
+        return min(max(self._seconds / 4, 0.02), 5.0)
+
     @contextmanager
     def reading(self) -> Iterator[AuditLog]:
         """The log, caught up with other processes, under the lock (for proofs)."""
@@ -141,6 +159,36 @@ class ServerContext:
     settings: ServerSettings
     _token_seen: dict[int, float] = field(default_factory=dict)
     _token_lock: threading.Lock = field(default_factory=threading.Lock)
+    _identities: dict[str, tuple[float, Identity]] = field(default_factory=dict)
+
+    def cached_identity(self, token: str) -> Identity | None:
+        """The identity of a token resolved less than ``token_cache_seconds`` ago, if any.
+
+        Keyed by the token's SHA-256 (the secret itself is not kept). A token revoked or a user
+        deactivated elsewhere (the CLI, another worker) is honoured by this process for at most
+        that long; 0 turns the cache off.
+        """
+        ttl = self.settings.token_cache_seconds
+        if ttl <= 0:
+            return None
+        hit = self._identities.get(hash_token(token))
+        if hit is None or time.monotonic() - hit[0] >= ttl:
+            return None
+        return hit[1]
+
+    def resolve_identity(self, token: str) -> Identity | None:
+        """Look the token up in the database (and remember a valid one)."""
+        with self.store.session(write=False) as session:
+            who = resolve_token(session, token)
+        if who is not None and self.settings.token_cache_seconds > 0:
+            if len(self._identities) > 10_000:  # bounded: forget everything now and then
+                self._identities.clear()
+            self._identities[hash_token(token)] = (time.monotonic(), who)
+        return who
+
+    def forget_identities(self) -> None:
+        """Drop every cached token lookup (after a change to tokens or users)."""
+        self._identities.clear()
 
     def token_use_due(self, token_id: int | None) -> bool:
         """True when this token's use should be audited now (throttled per token)."""

@@ -11,12 +11,13 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from corridorguard.api.context import ServerContext
 from corridorguard.api.errors import Unauthenticated
 from corridorguard.errors import PermissionDenied
 from corridorguard.sharing.policy import Role
-from corridorguard.store.identity import Identity, resolve_token
+from corridorguard.store.identity import Identity
 
 __all__ = [
     "OPERATIONAL",
@@ -37,8 +38,8 @@ RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 _bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer TOKEN`")
 
 
-def get_ctx(request: Request) -> ServerContext:
-    """The server context on ``app.state``."""
+async def get_ctx(request: Request) -> ServerContext:
+    """The server context on ``app.state`` (async: no worker-thread hop for a lookup)."""
     ctx = request.app.state.ctx
     assert isinstance(ctx, ServerContext)
     return ctx
@@ -47,30 +48,33 @@ def get_ctx(request: Request) -> ServerContext:
 Ctx = Annotated[ServerContext, Depends(get_ctx)]
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     ctx: Ctx,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Identity:
-    """The caller behind the bearer token; 401 (audited) when there is none."""
-    who = None
-    if creds is not None and creds.scheme.lower() == "bearer":
-        with ctx.store.session(write=False) as session:
-            who = resolve_token(session, creds.credentials)
+    """The caller behind the bearer token; 401 (audited) when there is none.
+
+    A token seen in the last ``token_cache_seconds`` is answered from memory on the event loop
+    (:meth:`ServerContext.cached_identity`); otherwise the lookup, like every audit write, runs
+    in a worker thread so the event loop never waits on the database.
+    """
+    token = creds.credentials if creds is not None and creds.scheme.lower() == "bearer" else None
+    who = ctx.cached_identity(token) if token else None
+    if who is None and token:
+        who = await run_in_threadpool(ctx.resolve_identity, token)
     if who is None:
-        ctx.audit.record(
-            "auth.token",
-            None,
-            outcome="denied",
-            detail={
-                "method": request.method,
-                "path": request.url.path,
-                "reason": "missing" if creds is None else "invalid",
-            },
+        detail = {
+            "method": request.method,
+            "path": request.url.path,
+            "reason": "missing" if creds is None else "invalid",
+        }
+        await run_in_threadpool(
+            ctx.audit.record, "auth.token", None, outcome="denied", detail=detail
         )
         raise Unauthenticated("a valid bearer token is required")
     if ctx.token_use_due(who.token_id):
-        ctx.audit.record("auth.token", who, target=f"token/{who.token_id}")
+        await run_in_threadpool(ctx.audit.record, "auth.token", who, target=f"token/{who.token_id}")
     request.state.caller = who
     return who
 

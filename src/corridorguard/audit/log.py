@@ -32,7 +32,9 @@ class AuditLog:
     checkpoint_every
         Sign a checkpoint automatically after every N entries (``None``: never).
     checkpoint_seconds
-        ... or when at least T seconds have passed since the last one, at the next append.
+        ... or when at least T seconds have passed since the last one: checked at the next
+        append, and by :meth:`checkpoint_if_idle`, which a timer calls while no writes arrive
+        (the server's lifespan task does).
     clock
         Monotonic clock for ``checkpoint_seconds`` (tests pass a fake one).
     """
@@ -109,6 +111,29 @@ class AuditLog:
             due = due or self._clock() - self._last_cp_time >= self.checkpoint_seconds
         if due:
             self.checkpoint()
+
+    def seconds_until_due(self) -> float | None:
+        """Seconds until ``checkpoint_seconds`` have passed since the last checkpoint (``None``:
+        no time-based checkpoints)."""
+        if self.signer is None or self.checkpoint_seconds is None or self.checkpoint_seconds <= 0:
+            return None
+        return max(0.0, self.checkpoint_seconds - (self._clock() - self._last_cp_time))
+
+    def checkpoint_if_idle(self) -> Checkpoint | None:
+        """Sign a checkpoint when entries are pending and ``checkpoint_seconds`` have passed.
+
+        "Pending" is judged against the newest checkpoint in the *store* (another process may
+        have signed one), so an idle log gets no new checkpoints. Returns the new one, if any.
+        """
+        with self._lock:
+            due = self.seconds_until_due()
+            if due is None or due > 0:
+                return None
+            latest = self.latest_checkpoint()
+            if self._tree.size == (latest.size if latest else 0):
+                self._last_cp_time = self._clock()  # nothing pending: wait another period
+                return None
+            return self.checkpoint()
 
     def root(self, size: int | None = None) -> bytes:
         """Root hash of the first ``size`` entries (default: all)."""
