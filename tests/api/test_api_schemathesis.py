@@ -123,12 +123,18 @@ def fuzz(
     caller: AsgiCaller,
     examples: int,
     users: tuple[str | None, ...] = CALLERS,
+    *,
+    shard: int = 0,
+    shards: int = 1,
 ) -> dict[str, int]:
-    """``examples`` generated cases per operation, each sent as every user; returns counts."""
+    """``examples`` generated cases per operation, each sent as every user; returns counts.
+
+    Operations are dealt round-robin into ``shards``; this runs shard ``shard`` (separate tests,
+    so that pytest-xdist spreads them over the cores)."""
     counter = {"ops": 0, "cases": 0}
-    for result in schema.get_all_operations():
-        op = result.ok()
-        fuzz_operation(op, w, caller, examples, users, counter)
+    for i, result in enumerate(schema.get_all_operations()):
+        if i % shards == shard:
+            fuzz_operation(result.ok(), w, caller, examples, users, counter)
     return {"operations": counter["ops"], "cases": counter["cases"], "calls": caller.calls}
 
 
@@ -176,20 +182,33 @@ def fuzz_operation(
     counter["ops"] += 1
 
 
+SHARDS = 6
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
 def test_openapi_conformance(
-    api_schema: schemathesis.BaseSchema, fuzz_world: World, caller: AsgiCaller
+    api_schema: schemathesis.BaseSchema, fuzz_world: World, caller: AsgiCaller, shard: int
 ) -> None:
     t0 = time.perf_counter()
-    got = fuzz(api_schema, fuzz_world, caller, EXAMPLES)
-    print(f"schemathesis: {got}, {time.perf_counter() - t0:.1f} s")
-    assert got["operations"] >= 20
+    got = fuzz(api_schema, fuzz_world, caller, EXAMPLES, shard=shard, shards=SHARDS)
+    print(f"schemathesis shard {shard}: {got}, {time.perf_counter() - t0:.1f} s")
+    assert got["operations"] >= 20 // SHARDS
     # hypothesis stops early only when an operation's input space is exhausted (no parameters)
     assert got["cases"] >= EXAMPLES * (got["operations"] // 2)
 
 
+def test_the_spec_has_every_resource(api_schema: schemathesis.BaseSchema) -> None:
+    """The shards fuzz what the spec lists: make sure it lists every resource."""
+    paths = {r.ok().path for r in api_schema.get_all_operations()}
+    for part in ("incidents", "plans", "sites", "forecasts", "movements", "sensors", "audit"):
+        assert any(p.startswith(f"/api/v1/{part}") for p in paths), part
+    assert len(paths) >= 30
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("shard", range(SHARDS))
 def test_openapi_conformance_slow(
-    api_schema: schemathesis.BaseSchema, fuzz_world: World, caller: AsgiCaller
+    api_schema: schemathesis.BaseSchema, fuzz_world: World, caller: AsgiCaller, shard: int
 ) -> None:
-    got = fuzz(api_schema, fuzz_world, caller, SLOW_EXAMPLES)
-    assert got["operations"] >= 20
+    got = fuzz(api_schema, fuzz_world, caller, SLOW_EXAMPLES, shard=shard, shards=SHARDS)
+    assert got["operations"] >= 20 // SHARDS
