@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from corridorguard.api.context import ServerContext
 from corridorguard.api.errors import Unauthenticated
+from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.errors import PermissionDenied
 from corridorguard.sharing.policy import Role
 from corridorguard.store.identity import Identity
@@ -105,3 +106,10 @@ def require_role(
     if who.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
         raise _deny(ctx, request, who, f"role {who.role.value} may not do this ({allowed} may)")
+
+
+async def clean_query(request: Request, who: Caller) -> None:
+    """Router dependency: after authentication (an anonymous caller gets its 401 first), query
+    and path values with NUL characters are a 422 (PostgreSQL cannot store or compare them)."""
+    del who  # only here so that authentication runs first
+    no_nul_query(request)

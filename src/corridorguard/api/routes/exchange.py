@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from corridorguard.api.context import ServerContext, Tx
-from corridorguard.api.deps import Caller, Ctx, require_role, require_scope
+from corridorguard.api.deps import Caller, Ctx, clean_query, require_role, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.routes._loaders import (
@@ -42,7 +42,7 @@ from corridorguard.api.routes._stix_import import (
     parse_bundle,
     run_import,
 )
-from corridorguard.api.schemas.marked import RecordIdIn, Strict, no_nul_query
+from corridorguard.api.schemas.marked import RecordIdIn, Strict
 from corridorguard.errors import ConfigError, ConflictError, CorridorError, ImportRejected
 from corridorguard.sharing.cot import cot_events
 from corridorguard.sharing.policy import Role, releasable
@@ -51,9 +51,7 @@ from corridorguard.sharing.stix import export_stix
 from corridorguard.sharing.tak import TakSettings, push_to_tak
 from corridorguard.store.identity import Identity
 
-router = APIRouter(
-    tags=["sharing"], responses=ERROR_RESPONSES, dependencies=[Depends(no_nul_query)]
-)
+router = APIRouter(tags=["sharing"], responses=ERROR_RESPONSES, dependencies=[Depends(clean_query)])
 
 STIX_MEDIA = "application/stix+json;version=2.1"
 PUSHERS = frozenset({Role.ANALYST, Role.PLANNER, Role.COMMANDER})

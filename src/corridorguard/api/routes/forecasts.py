@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, insert, select
 
 from corridorguard.api.context import Tx
-from corridorguard.api.deps import Caller, Ctx, RecordId
+from corridorguard.api.deps import Caller, Ctx, RecordId, clean_query
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.queries import iso, visible_rows
 from corridorguard.api.routes._marked import (
@@ -29,7 +29,6 @@ from corridorguard.api.routes._marked import (
     list_records,
     update_record,
 )
-from corridorguard.api.schemas.marked import no_nul_query
 from corridorguard.api.schemas.resources import (
     ForecastCreate,
     ForecastList,
@@ -45,7 +44,7 @@ router = APIRouter(
     prefix="/forecasts",
     tags=["forecasts"],
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(no_nul_query)],
+    dependencies=[Depends(clean_query)],
 )
 
 FORECASTERS = frozenset({Role.ANALYST, Role.PLANNER})

@@ -17,7 +17,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, update
 
 from corridorguard.api.context import ServerContext, Tx
-from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, RecordId, require_role, require_scope
+from corridorguard.api.deps import (
+    OPERATIONAL,
+    Caller,
+    Ctx,
+    RecordId,
+    clean_query,
+    require_role,
+    require_scope,
+)
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import (
@@ -26,7 +34,6 @@ from corridorguard.api.queries import (
     red_recipients,
     visible_incidents,
 )
-from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.api.schemas.incidents import (
     IncidentCreate,
     IncidentList,
@@ -43,7 +50,7 @@ router = APIRouter(
     prefix="/incidents",
     tags=["incidents"],
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(no_nul_query)],
+    dependencies=[Depends(clean_query)],
 )
 
 REPORTERS = frozenset({Role.REPORTER, Role.ANALYST, Role.PLANNER})

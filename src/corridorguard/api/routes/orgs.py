@@ -14,17 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from corridorguard.api.context import Tx
-from corridorguard.api.deps import Caller, Ctx, require_role, require_scope
+from corridorguard.api.deps import Caller, Ctx, clean_query, require_role, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
-from corridorguard.api.schemas.common import NoNul, no_nul_query
+from corridorguard.api.schemas.common import NoNul
 from corridorguard.sharing.policy import Role
 from corridorguard.store.identity import OrgRow, UserRow, create_org, create_user
 
 router = APIRouter(
     tags=["organisations and users"],
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(no_nul_query)],
+    dependencies=[Depends(clean_query)],
 )
 _ADMIN = frozenset({Role.ADMIN})
 

@@ -21,11 +21,18 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Select, func, select
 
 from corridorguard.api.context import ServerContext, Tx
-from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, RecordId, require_role, require_scope
+from corridorguard.api.deps import (
+    OPERATIONAL,
+    Caller,
+    Ctx,
+    RecordId,
+    clean_query,
+    require_role,
+    require_scope,
+)
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import iso
-from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.api.schemas.plans import (
     PlanCreate,
     PlanDecision,
@@ -45,7 +52,7 @@ from corridorguard.store.plans import (
 )
 
 router = APIRouter(
-    prefix="/plans", tags=["plans"], responses=ERROR_RESPONSES, dependencies=[Depends(no_nul_query)]
+    prefix="/plans", tags=["plans"], responses=ERROR_RESPONSES, dependencies=[Depends(clean_query)]
 )
 
 PLANNERS = frozenset({Role.PLANNER, Role.COMMANDER})

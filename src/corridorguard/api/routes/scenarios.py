@@ -11,9 +11,15 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, require_role, require_scope
+from corridorguard.api.deps import (
+    OPERATIONAL,
+    Caller,
+    Ctx,
+    clean_query,
+    require_role,
+    require_scope,
+)
 from corridorguard.api.errors import ERROR_RESPONSES
-from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.errors import NotFoundError
 from corridorguard.scenario import Scenario, builtin_scenarios, load_scenario
 
@@ -21,7 +27,7 @@ router = APIRouter(
     prefix="/scenarios",
     tags=["scenarios and sites"],
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(no_nul_query)],
+    dependencies=[Depends(clean_query)],
 )
 
 

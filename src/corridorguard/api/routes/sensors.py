@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from corridorguard.api.deps import Caller, Ctx, RecordId
+from corridorguard.api.deps import Caller, Ctx, RecordId, clean_query
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.routes._marked import (
     IDEMPOTENCY,
@@ -24,7 +24,6 @@ from corridorguard.api.routes._marked import (
     list_records,
     update_record,
 )
-from corridorguard.api.schemas.marked import no_nul_query
 from corridorguard.api.schemas.resources import SensorCreate, SensorList, SensorPublic, SensorUpdate
 from corridorguard.sharing.policy import Role
 from corridorguard.store.resources import SENSORS
@@ -33,7 +32,7 @@ router = APIRouter(
     prefix="/sensors",
     tags=["sensors"],
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(no_nul_query)],
+    dependencies=[Depends(clean_query)],
 )
 
 PLACERS = frozenset({Role.PLANNER, Role.COMMANDER})

@@ -15,7 +15,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from corridorguard.api.context import ServerContext
-from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, require_role, require_scope
+from corridorguard.api.deps import (
+    OPERATIONAL,
+    Caller,
+    Ctx,
+    clean_query,
+    require_role,
+    require_scope,
+)
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.queries import (
     IncidentSearch,
@@ -23,7 +30,6 @@ from corridorguard.api.queries import (
     red_recipients,
     visible_incidents,
 )
-from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.sharing.cot import cot_events
 from corridorguard.sharing.records import IncidentRecord
 from corridorguard.sharing.stix import export_stix
@@ -34,7 +40,7 @@ router = APIRouter(
     prefix="/export",
     tags=["sharing"],
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(no_nul_query)],
+    dependencies=[Depends(clean_query)],
 )
 _I = IncidentRow.__table__
 STIX_MEDIA = "application/stix+json;version=2.1"

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from corridorguard.api.context import Tx
-from corridorguard.api.deps import Caller, Ctx, RecordId, require_role, require_scope
+from corridorguard.api.deps import Caller, Ctx, RecordId, clean_query, require_role, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.routes._marked import (
@@ -28,7 +28,6 @@ from corridorguard.api.routes._marked import (
     list_records,
     update_record,
 )
-from corridorguard.api.schemas.marked import no_nul_query
 from corridorguard.api.schemas.resources import (
     ScenarioSitesImport,
     ScenarioSitesResult,
@@ -46,7 +45,7 @@ router = APIRouter(
     prefix="/sites",
     tags=["sites"],
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(no_nul_query)],
+    dependencies=[Depends(clean_query)],
 )
 
 SITE_EDITORS = frozenset({Role.ANALYST, Role.PLANNER, Role.ADMIN})

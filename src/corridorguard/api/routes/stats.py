@@ -11,16 +11,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import extract, func, select
 
-from corridorguard.api.deps import Caller, Ctx, require_scope
+from corridorguard.api.deps import Caller, Ctx, clean_query, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.queries import visible_incidents
-from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.sharing.policy import Role
 from corridorguard.store.models import IncidentRow
 from corridorguard.store.plans import PlanRow
 
 router = APIRouter(
-    tags=["aggregates"], responses=ERROR_RESPONSES, dependencies=[Depends(no_nul_query)]
+    tags=["aggregates"], responses=ERROR_RESPONSES, dependencies=[Depends(clean_query)]
 )
 
 
