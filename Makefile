@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 DEMO_DB := sqlite:///out/corridorguard.sqlite3
 
 # The main job on the built-in CPEC scenario, on the embedded SQLite store (out/corridorguard.sqlite3):
-# the built-in incident layer is imported first (idempotent), then `plan` reads it from the store.
+# the store is migrated to this version and the built-in incident layer imported (both idempotent),
+# then `plan` reads it from the store.
 demo: venv
 	mkdir -p out
+	$(BIN)/corridorguard db upgrade --db $(DEMO_DB)
 	$(BIN)/corridorguard incidents import-builtin cpec --db $(DEMO_DB)
 	$(BIN)/corridorguard plan --scenario cpec --days 7 --seed 1 --out out --db $(DEMO_DB)
 
