@@ -35,7 +35,7 @@ fmt: venv
 	$(BIN)/ruff check --fix src tests bench
 
 test: lint
-	$(BIN)/pytest -m "not slow" -n 2 --durations=15
+	$(BIN)/pytest -m "not slow" -n 2 --dist worksteal --durations=15
 
 test-slow: venv
 	$(BIN)/pytest -m slow

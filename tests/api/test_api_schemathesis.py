@@ -182,7 +182,7 @@ def fuzz_operation(
     counter["ops"] += 1
 
 
-SHARDS = 6
+SHARDS = 12
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
