@@ -7,7 +7,8 @@ anonymously (7 callers): every answer must be < 500, and 401 for the anonymous c
 secured operation; the spec checks (status code, content type, response schema, negative data
 rejected) run on one answer per distinct status code per case (the caller order rotates from
 case to case), and schemathesis' ``ignored_auth`` probes (no token, an invalid token) on one
-caller per case (rotating). Measured: about 4-5 min on the loaded 2-core machine
+caller per case (rotating). Measured: about 6 min of worker time for 56 operations, in 12
+shards that pytest-xdist spreads over its workers, on the 2-core machine
 (``CORRIDORGUARD_FUZZ_EXAMPLES`` lowers the count for local runs).
 
 To fit the CI budget the calls skip schemathesis' ``requests`` + thread-portal transport: one

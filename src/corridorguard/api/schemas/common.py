@@ -72,8 +72,10 @@ def check_names(v: list[str]) -> list[str]:
 
 
 def no_nul_query(request: Request) -> None:
-    """Router dependency: query or path values with NUL characters are a 422 (PostgreSQL
-    refuses them)."""
+    """Query or path values with NUL characters are a 422 (PostgreSQL refuses them); routers
+    use it after authentication through :func:`corridorguard.api.deps.clean_query`."""
     for name, value in [*request.query_params.multi_items(), *request.path_params.items()]:
         if "\x00" in str(value):
-            raise ValidationError("query values may not contain NUL characters", field=name)
+            raise ValidationError(
+                "query and path values may not contain NUL characters", field=name
+            )
