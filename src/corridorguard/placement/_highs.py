@@ -15,7 +15,7 @@ from scipy.sparse import csc_matrix
 
 from corridorguard.errors import SolverError
 
-__all__ = ["MipResult", "solve_mip"]
+__all__ = ["MipResult", "new_model", "solve_mip"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,63 @@ def solve_mip(
 
     Raises :class:`SolverError` when infeasible, unbounded, or stopped without an incumbent.
     """
+    is_mip = bool(np.any(integer))
+    h = new_model(
+        cost=cost,
+        lower=lower,
+        upper=upper,
+        integer=integer,
+        a=a,
+        row_lower=row_lower,
+        row_upper=row_upper,
+        maximize=maximize,
+    )
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.setOptionValue("random_seed", int(seed))
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
+    if start is not None and is_mip:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(start, dtype=np.float64).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    ok = highspy.HighsModelStatus
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+    if status == ok.kOptimal:
+        obj = float(info.objective_function_value)
+        bound = float(info.mip_dual_bound) if is_mip else obj
+        if not np.isfinite(bound):
+            bound = obj
+        return MipResult("optimal", x, obj, bound, _gap(obj, bound))
+    has_incumbent = x.size == a.shape[1] and int(info.primal_solution_status) == 2
+    if status in (ok.kTimeLimit, ok.kInterrupt, ok.kSolutionLimit, ok.kIterationLimit) and (
+        has_incumbent
+    ):
+        obj = float(info.objective_function_value)
+        bound = float(info.mip_dual_bound)
+        return MipResult("time_limit", x, obj, bound, _gap(obj, bound))
+    name = h.modelStatusToString(status)
+    raise SolverError(f"HiGHS stopped without a usable solution: {name}", status=name)
+
+
+def new_model(
+    *,
+    cost: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    integer: np.ndarray | None,
+    a: csc_matrix,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    maximize: bool = False,
+) -> Any:
+    """A silent HiGHS instance holding the model (not yet solved): for repeated solves, e.g.
+    LP relaxations re-solved warm after bound changes (``changeColBounds`` then ``run``)."""
     inf = highspy.kHighsInf
     a = csc_matrix(a)
     a.sort_indices()
@@ -77,46 +134,15 @@ def solve_mip(
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
     lp.a_matrix_.value_ = a.data.astype(np.float64)
-    is_mip = bool(np.any(integer))
-    if is_mip:
+    if integer is not None and np.any(integer):
         lp.integrality_ = [
             highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
             for f in np.asarray(integer, dtype=bool).tolist()
         ]
     lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
     h = _new_highs()
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    h.setOptionValue("random_seed", int(seed))
-    for key, value in (options or {}).items():
-        h.setOptionValue(key, value)
     h.passModel(lp)
-    if start is not None and is_mip:
-        sol = highspy.HighsSolution()
-        sol.col_value = np.asarray(start, dtype=np.float64).tolist()
-        sol.value_valid = True
-        h.setSolution(sol)
-    h.run()
-    status = h.getModelStatus()
-    info = h.getInfo()
-    ok = highspy.HighsModelStatus
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
-    if status == ok.kOptimal:
-        obj = float(info.objective_function_value)
-        bound = float(info.mip_dual_bound) if is_mip else obj
-        if not np.isfinite(bound):
-            bound = obj
-        return MipResult("optimal", x, obj, bound, _gap(obj, bound))
-    has_incumbent = x.size == n_col and int(info.primal_solution_status) == 2
-    if status in (ok.kTimeLimit, ok.kInterrupt, ok.kSolutionLimit, ok.kIterationLimit) and (
-        has_incumbent
-    ):
-        obj = float(info.objective_function_value)
-        bound = float(info.mip_dual_bound)
-        return MipResult("time_limit", x, obj, bound, _gap(obj, bound))
-    name = h.modelStatusToString(status)
-    raise SolverError(f"HiGHS stopped without a usable solution: {name}", status=name)
+    return h
 
 
 def _gap(obj: float, bound: float) -> float:

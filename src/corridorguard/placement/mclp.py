@@ -30,11 +30,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
-from scipy.sparse import csc_matrix, csr_matrix, hstack, identity, vstack
+from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
 from corridorguard.errors import ValidationError
 from corridorguard.placement._highs import solve_mip
+from corridorguard.placement._mclp_bb import branch_and_bound, model_arrays
 from corridorguard.placement._mclp_kernels import descend, greedy, lagrangian
 from corridorguard.placement._mclp_reduce import aggregate_rows, lagrangian_fixing, undominated
 from corridorguard.placement._mclp_search import Cover, online_bound
@@ -55,6 +56,12 @@ _MIP_OPTIONS: dict[str, bool | int | float | str] = {
     # which arrive already reduced (see _mclp_reduce): 2-4x faster at 30 km radius
     "presolve": "off",
 }
+# Our LP branch and bound (_mclp_bb) runs on reduced models of at most _BB_MAX_COLUMNS
+# candidates, for at most _BB_NODES nodes; past either, HiGHS's MIP solver takes over (its root
+# cut loop costs 0.5-1 s on the 2,000 x 500 benchmark instances at 30 km, but on 10,000 x 2,000
+# its cuts prove in ~45 s what the plain LP search does not in 120 s; docs/benchmarks.md)
+_BB_MAX_COLUMNS = 1000
+_BB_NODES = 2000
 Progress = Callable[[int, int | None], None]
 
 
@@ -176,6 +183,7 @@ class MCLP:
         self.lagrangian_iters = int(lagrangian_iters)
         self.seed = int(seed)
         self.restarts = int(restarts)
+        self._t0 = time.perf_counter()
 
     # --- heuristic ------------------------------------------------------------------------
 
@@ -241,7 +249,28 @@ class MCLP:
         pos[cols] = np.arange(cols.size)
         start = pos[sel[pos[sel] >= 0]][:rest]  # sel satisfies the fixings (see above)
         start = descend(sub, greedy(sub, rest, start), np.empty(0, np.int64), self.swap_rounds)
-        xs, mip_bound, status = _mip(sub, rest, start, self)
+        if rest >= sub.shape[1]:  # one solution left: every column
+            found = np.concatenate([base, cols])
+            return found, max(value, cov.value(found)), "optimal"
+        bb = None
+        if sub.shape[1] <= _BB_MAX_COLUMNS:
+            bb = branch_and_bound(
+                sub,
+                rest,
+                start,
+                rel_gap=self.mip_rel_gap,
+                node_limit=_BB_NODES,
+                time_limit=self._remaining(),
+            )
+        if bb is not None and bb.finished:
+            self.stats_.update(bb_nodes=bb.nodes, bb="optimal")
+            xs, mip_bound, status = bb.selection, bb.bound, "optimal"
+        else:  # HiGHS on the same model, with the root fixings and the better incumbent
+            if bb is not None:
+                self.stats_.update(bb_nodes=bb.nodes, bb="node limit")
+                start = bb.selection
+            fix = (bb.fix0, bb.fix1) if bb is not None else None
+            xs, mip_bound, status = _mip(sub, rest, start, self, fix)
         found = np.concatenate([base, cols[xs]])
         # every solution outside the restricted problem is worth < value (module docstring)
         bound = min(lag_bound, max(const + mip_bound, value))
@@ -249,9 +278,15 @@ class MCLP:
 
     # --- driver ---------------------------------------------------------------------------
 
+    def _remaining(self) -> float | None:
+        """Seconds left of ``time_limit`` (at least 10 ms, so HiGHS can return its start)."""
+        if self.time_limit is None:
+            return None
+        return max(self.time_limit - (time.perf_counter() - self._t0), 0.01)
+
     def solve(self, *, progress: Progress | None = None) -> MCLP:
         """Solve; returns ``self`` with the ``..._`` attributes set."""
-        t0 = time.perf_counter()
+        t0 = self._t0 = time.perf_counter()
         steps = 3 if self.method == "exact" else 2
         ak, wk = aggregate_rows(self.coverage, self.weights)
         cov = Cover.of(ak, wk)
@@ -306,31 +341,28 @@ def _as_coverage(coverage: Any) -> csr_matrix:
     return mat
 
 
-def _mip(cov: Cover, p: int, start: np.ndarray, opts: MCLP) -> tuple[np.ndarray, float, str]:
-    """The MCLP MIP on HiGHS, passed as CSC arrays in one call; returns
-    ``(selection, bound, status)``."""
-    a, w = cov.a, cov.w
+def _mip(
+    cov: Cover,
+    p: int,
+    start: np.ndarray,
+    opts: MCLP,
+    fix: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, float, str]:
+    """The MCLP MIP on HiGHS, passed as CSC arrays in one call (``fix``: masks of columns
+    fixed to 0 / 1, which ``start`` must satisfy); returns ``(selection, bound, status)``."""
+    a = cov.a
     nk, m = cov.shape
-    # columns: x (m) then y (nk); rows: nk coverage rows (y_i - sum x_j <= 0), cardinality
-    mat = vstack(
-        [
-            hstack([-a, identity(nk, format="csr")]),
-            csr_matrix((np.ones(m), (np.zeros(m, np.int64), np.arange(m))), shape=(1, m + nk)),
-        ]
-    )
+    model = model_arrays(cov, p)
+    if fix is not None:
+        model["upper"][:m][fix[0]] = 0.0
+        model["lower"][:m][fix[1]] = 1.0
     x0 = np.zeros(m)
     x0[start] = 1.0
     y0 = (np.asarray(a @ x0).ravel() > 0).astype(float)
     res = solve_mip(
-        cost=np.concatenate([np.zeros(m), w]),
-        lower=np.zeros(m + nk),
-        upper=np.ones(m + nk),
+        **model,
         integer=np.concatenate([np.ones(m, bool), np.zeros(nk, bool)]),
-        a=csc_matrix(mat),
-        row_lower=np.concatenate([np.full(nk, -np.inf), [p]]),
-        row_upper=np.concatenate([np.zeros(nk), [p]]),
-        maximize=True,
-        time_limit=opts.time_limit,
+        time_limit=opts._remaining(),
         mip_rel_gap=opts.mip_rel_gap,
         start=np.concatenate([x0, y0]),
         seed=opts.seed,
