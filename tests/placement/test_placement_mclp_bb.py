@@ -1,0 +1,128 @@
+"""The LP branch and bound of the exact MCLP against brute force, HiGHS and spopt + CBC."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+
+import corridorguard.placement.mclp as mclp_mod
+from corridorguard.placement import MCLP
+from corridorguard.placement._mclp_bb import branch_and_bound
+from corridorguard.placement._mclp_kernels import greedy
+from corridorguard.placement._mclp_search import Cover
+from corridorguard.placement.mclp import _mip
+
+
+def _random(seed: int, n: int, m: int, density: float) -> Cover:
+    rng = np.random.default_rng(seed)
+    a = (rng.random((n, m)) < density).astype(float)
+    a[np.arange(n), rng.integers(0, m, n)] = 1.0  # every demand row coverable
+    return Cover.of(csr_matrix(a), rng.integers(1, 6, n) + rng.random(n).round(1))
+
+
+def _all(cov: Cover, p: int) -> list[tuple[float, frozenset[int]]]:
+    return [
+        (cov.value(np.array(s, dtype=np.int64)), frozenset(s))
+        for s in itertools.combinations(range(cov.shape[1]), p)
+    ]
+
+
+def _clustered(seed: int, n: int, m: int, radius: float) -> tuple[csr_matrix, np.ndarray]:
+    """Demand in Gaussian clusters, candidates near demand: fractional LPs, real branching."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 100, (10, 2))
+    d = centres[rng.integers(0, 10, n)] + rng.normal(0, 6, (n, 2))
+    c = d[rng.choice(n, m, replace=False)] + rng.normal(0, 1, (m, 2))
+    cov = csr_matrix(np.linalg.norm(d[:, None] - c[None], axis=2) <= radius)
+    return cov, rng.lognormal(0, 1, n)
+
+
+instances = st.tuples(
+    st.integers(0, 10_000), st.integers(2, 18), st.integers(3, 9), st.floats(0.1, 0.5)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(inst=instances, p=st.integers(1, 4), limit=st.sampled_from([1, 3, 2000]))
+def test_branch_and_bound_against_brute_force(inst: tuple, p: int, limit: int) -> None:
+    """Finished: the optimum, a valid bound within the gap. Stopped (node limit): a feasible
+    selection and a valid bound. Either way the root fixings keep every optimal solution."""
+    seed, n, m, density = inst
+    cov = _random(seed, n, m, density)
+    p = min(p, m - 1)
+    sols = _all(cov, p)
+    best = max(v for v, _ in sols)
+    start = greedy(cov, p, np.empty(0, np.int64))
+    res = branch_and_bound(cov, p, start, rel_gap=1e-9, node_limit=limit, time_limit=None)
+    assert res is not None
+    assert len(set(res.selection.tolist())) == p
+    assert cov.value(res.selection) == pytest.approx(res.value)
+    assert res.value >= cov.value(start) - 1e-12
+    assert res.bound >= best - 1e-6 and res.root_bound >= best - 1e-6
+    if res.finished:
+        assert res.value == pytest.approx(best, rel=1e-9)
+        assert res.bound <= best * (1 + 1e-9) + 1e-6
+    else:
+        assert limit < 2000
+    out, into = set(np.nonzero(res.fix0)[0].tolist()), set(np.nonzero(res.fix1)[0].tolist())
+    for v, s in sols:
+        if s & out or not into <= s:  # a solution the fixings exclude is worse than found
+            assert v < res.value + 1e-9
+
+
+@pytest.mark.parametrize(("seed", "radius"), [(3, 15.0), (4, 11.0), (1, 15.0)])
+def test_exact_branch_and_bound_equals_the_full_mip(seed: int, radius: float) -> None:
+    """Clustered instances where the LP is fractional (the search branches: 17-33 nodes):
+    our search (stats say so) returns the objective HiGHS proves on the unreduced model."""
+    cov, w = _clustered(seed, 600, 120, radius)
+    model = MCLP(cov, w, 12, method="exact", lagrangian_iters=0).solve()
+    full = Cover.of(cov, w)
+    sel, _bound, status = _mip(full, 12, greedy(full, 12, np.empty(0, np.int64)), model)
+    assert status == "optimal" and model.status_ == "optimal"
+    assert model.stats_["bb"] == "optimal" and model.stats_["bb_nodes"] >= 5
+    assert model.covered_weight_ == pytest.approx(full.value(sel), rel=1e-9)
+    assert model.bound_ >= model.covered_weight_ and model.gap_ <= 1e-6
+
+
+def test_node_limit_hands_over_to_highs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped after one node, the search passes its incumbent and root fixings to HiGHS;
+    the answer is still the optimum."""
+    cov, w = _clustered(3, 600, 120, 15.0)
+    free = MCLP(cov, w, 12, method="exact", lagrangian_iters=0).solve()
+    monkeypatch.setattr(mclp_mod, "_BB_NODES", 2)
+    capped = MCLP(cov, w, 12, method="exact", lagrangian_iters=0).solve()
+    assert capped.stats_.get("bb") == "node limit"
+    assert capped.status_ == "optimal"
+    assert capped.covered_weight_ == pytest.approx(free.covered_weight_, rel=1e-9)
+    monkeypatch.setattr(mclp_mod, "_BB_MAX_COLUMNS", 0)  # too big for the search: HiGHS only
+    highs = MCLP(cov, w, 12, method="exact", lagrangian_iters=0).solve()
+    assert "bb" not in highs.stats_
+    assert highs.covered_weight_ == pytest.approx(free.covered_weight_, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_branch_and_bound_equals_spopt_cbc(seed: int) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pulp
+        from spopt.locate import MCLP as SpoptMCLP
+
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 100, (10, 2))
+    d = centres[rng.integers(0, 10, 300)] + rng.normal(0, 6, (300, 2))
+    c = d[rng.choice(300, 60, replace=False)] + rng.normal(0, 1, (60, 2))
+    cost = np.linalg.norm(d[:, None] - c[None], axis=2)
+    w = rng.lognormal(0, 1, 300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = SpoptMCLP.from_cost_matrix(cost, w, service_radius=12.0, p_facilities=7)
+        ref = ref.solve(pulp.PULP_CBC_CMD(msg=False))
+    ours = MCLP(cost <= 12.0, w, 7, method="exact").solve()
+    assert ours.status_ == "optimal"
+    assert ours.covered_weight_ == pytest.approx(float(pulp.value(ref.problem.objective)), rel=1e-7)
