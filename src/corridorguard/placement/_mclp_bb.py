@@ -223,7 +223,12 @@ def branch_and_bound(
     h.setOptionValue("presolve", "off")
     search = _Search(cov, p, h, rel_gap, node_limit, t_end, np.sort(start), cov.value(start))
     try:
+        # the root from the start selection's basis by primal simplex (2-4x faster than the
+        # dual simplex from scratch on the benchmark instances); nodes then by dual simplex
+        h.setBasis(_start_basis(cov, search.inc))
+        h.setOptionValue("simplex_strategy", 4)
         root = search.lp()
+        h.setOptionValue("simplex_strategy", 1)
         if root is None:
             return None
         z, x, rc = root
@@ -241,3 +246,20 @@ def branch_and_bound(
     finished = not search.stopped
     bound = max(search.value, search.pruned_max) if finished else z
     return BBResult(search.inc, search.value, bound, finished, search.nodes, fix0, fix1, z)
+
+
+def _start_basis(cov: Cover, sel: np.ndarray) -> Any:
+    """A primal feasible basis at the selection ``sel`` (``p`` columns): ``x_j`` at its upper
+    bound for ``j`` in ``sel`` (one of them basic, for the cardinality row), else at 0;
+    ``y_i`` at 1 for covered demand, else at 0; every coverage row's slack basic."""
+    status = highspy.HighsBasisStatus
+    nk, m = cov.shape
+    x = np.full(m, status.kLower, dtype=object)
+    x[sel] = status.kUpper
+    x[sel[0]] = status.kBasic
+    y = np.where(cov.counts(sel) > 0, status.kUpper, status.kLower)
+    basis = highspy.HighsBasis()
+    basis.col_status = [*x.tolist(), *y.tolist()]
+    basis.row_status = [status.kBasic] * nk + [status.kLower]
+    basis.valid = True
+    return basis
