@@ -257,9 +257,9 @@ def _start_basis(cov: Cover, sel: np.ndarray) -> Any:
     x = np.full(m, status.kLower, dtype=object)
     x[sel] = status.kUpper
     x[sel[0]] = status.kBasic
-    y = np.where(cov.counts(sel) > 0, status.kUpper, status.kLower)
+    y = [status.kUpper if c else status.kLower for c in (cov.counts(sel) > 0).tolist()]
     basis = highspy.HighsBasis()
-    basis.col_status = [*x.tolist(), *y.tolist()]
+    basis.col_status = [*x.tolist(), *y]
     basis.row_status = [status.kBasic] * nk + [status.kLower]
     basis.valid = True
     return basis
