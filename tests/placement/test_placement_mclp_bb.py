@@ -126,3 +126,29 @@ def test_branch_and_bound_equals_spopt_cbc(seed: int) -> None:
     ours = MCLP(cost <= 12.0, w, 7, method="exact").solve()
     assert ours.status_ == "optimal"
     assert ours.covered_weight_ == pytest.approx(float(pulp.value(ref.problem.objective)), rel=1e-7)
+
+
+def test_time_limit_inside_the_search_returns_incumbent_and_root_bound() -> None:
+    """A benchmark-sized instance (2,000 x 500, 30 km, where the search needs ~100 nodes)
+    with a 50 ms limit: the search stops on time with the incumbent and a valid bound."""
+    rng = np.random.default_rng(2)
+    centres = np.column_stack([rng.uniform(0, 600, 40), 300 + rng.normal(0, 90, 40)])
+    pts = np.vstack(
+        [
+            centres[rng.integers(0, 40, 1600)] + rng.normal(0, 15, (1600, 2)),
+            rng.uniform(0, 600, (400, 2)),
+        ]
+    )
+    w = rng.lognormal(0, 1, 2000)
+    cand = pts[rng.choice(2000, 500, replace=False)] + rng.normal(0, 5, (500, 2))
+    cov = np.sqrt(((pts[:, None, :] - cand[None, :, :]) ** 2).sum(axis=2)) <= 30.0
+    full = MCLP(cov, w, 50, method="exact").solve()
+    assert full.status_ == "optimal" and full.stats_["bb"] == "optimal"
+    capped = MCLP(cov, w, 50, method="exact", time_limit=0.05).solve()
+    assert capped.status_ == "time_limit" and capped.stats_["bb"] == "time limit"
+    assert len(capped.selected_) == 50
+    assert capped.covered_weight_ <= full.covered_weight_ + 1e-9
+    assert capped.bound_ >= full.covered_weight_ - 1e-6
+    assert capped.gap_ == pytest.approx(
+        (capped.bound_ - capped.covered_weight_) / capped.covered_weight_
+    )

@@ -83,6 +83,8 @@ class BBResult:
     fix0: np.ndarray
     fix1: np.ndarray
     root_bound: float
+    timed_out: bool = False
+    """Stopped by the time limit (rather than the node limit)."""
 
 
 @dataclass
@@ -100,6 +102,7 @@ class _Search:
     nodes: int = 0
     pruned_max: float = -np.inf
     stopped: bool = False
+    timed_out: bool = False
 
     def __post_init__(self) -> None:
         m = self.cov.shape[1]
@@ -174,11 +177,8 @@ class _Search:
         if frac.size == 0 or z <= self.value + self.tol():  # integral x: rounding took it
             self.pruned_max = max(self.pruned_max, z)
             return
-        if (
-            self.nodes >= self.node_limit
-            or depth >= _MAX_DEPTH
-            or time.perf_counter() > self.deadline
-        ):
+        self.timed_out = time.perf_counter() > self.deadline
+        if self.nodes >= self.node_limit or depth >= _MAX_DEPTH or self.timed_out:
             self.stopped = True
             return
         f0, f1 = self.fixings(z, x, rc)
@@ -245,7 +245,9 @@ def branch_and_bound(
         return None
     finished = not search.stopped
     bound = max(search.value, search.pruned_max) if finished else z
-    return BBResult(search.inc, search.value, bound, finished, search.nodes, fix0, fix1, z)
+    return BBResult(
+        search.inc, search.value, bound, finished, search.nodes, fix0, fix1, z, search.timed_out
+    )
 
 
 def _start_basis(cov: Cover, sel: np.ndarray) -> Any:

@@ -265,6 +265,9 @@ class MCLP:
         if bb is not None and bb.finished:
             self.stats_.update(bb_nodes=bb.nodes, bb="optimal")
             xs, mip_bound, status = bb.selection, bb.bound, "optimal"
+        elif bb is not None and bb.timed_out:  # out of time: the incumbent, the root bound
+            self.stats_.update(bb_nodes=bb.nodes, bb="time limit")
+            xs, mip_bound, status = bb.selection, bb.bound, "time_limit"
         else:  # HiGHS on the same model, with the root fixings and the better incumbent
             if bb is not None:
                 self.stats_.update(bb_nodes=bb.nodes, bb="node limit")
