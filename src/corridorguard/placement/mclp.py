@@ -20,7 +20,11 @@ coverable weight.
 
 The exact method runs the heuristic, stops if its value meets the bound, else applies exact
 reductions (:mod:`corridorguard.placement._mclp_reduce`: row aggregation, dominated candidates,
-Lagrangian reduced-cost fixing; proofs there) and solves the reduced MIP on HiGHS, warm-started.
+Lagrangian reduced-cost fixing; proofs there) and solves the reduced problem exactly: by our LP
+branch and bound (:mod:`corridorguard.placement._mclp_bb`: HiGHS's simplex as the LP engine,
+reduced-cost fixing, pseudo-cost branching) when it has at most ``_BB_MAX_COLUMNS`` candidates,
+handing over to the HiGHS MIP solver (warm-started with the best selection and the root
+fixings) past ``_BB_NODES`` nodes or for larger problems.
 """
 
 from __future__ import annotations
@@ -112,8 +116,8 @@ class MCLP:
     p
         Number of candidates to select (``1 <= p <= n_candidates``).
     method
-        ``"exact"`` (reductions, then HiGHS MIP warm-started from the heuristic) or
-        ``"heuristic"``.
+        ``"exact"`` (reductions, then LP branch and bound or the HiGHS MIP, both started
+        from the heuristic's selection) or ``"heuristic"``.
     time_limit
         Seconds for the exact solve; at the limit the incumbent is returned with its bound/gap.
     mip_rel_gap
@@ -214,7 +218,8 @@ class MCLP:
     def _exact(
         self, cov: Cover, sel: np.ndarray, value: float, lam: np.ndarray | None
     ) -> tuple[np.ndarray, float, str]:
-        """Reduce (dominance, Lagrangian fixing), then solve the rest on HiGHS.
+        """Reduce (dominance, Lagrangian fixing), then solve the rest exactly (our branch and
+        bound, else HiGHS's MIP solver).
 
         Returns ``(selection, bound, status)``; the selection is never worse than ``sel``.
         """
@@ -252,6 +257,17 @@ class MCLP:
         if rest >= sub.shape[1]:  # one solution left: every column
             found = np.concatenate([base, cols])
             return found, max(value, cov.value(found)), "optimal"
+        xs, mip_bound, status = self._solve_reduced(sub, rest, start)
+        found = np.concatenate([base, cols[xs]])
+        # every solution outside the restricted problem is worth < value (module docstring)
+        bound = min(lag_bound, max(const + mip_bound, value))
+        return found, bound, status
+
+    def _solve_reduced(
+        self, sub: Cover, rest: int, start: np.ndarray
+    ) -> tuple[np.ndarray, float, str]:
+        """Our branch and bound on small reduced problems; HiGHS's MIP solver past its node
+        limit (with its incumbent and root fixings) or on larger ones."""
         bb = None
         if sub.shape[1] <= _BB_MAX_COLUMNS:
             bb = branch_and_bound(
@@ -274,10 +290,7 @@ class MCLP:
                 start = bb.selection
             fix = (bb.fix0, bb.fix1) if bb is not None else None
             xs, mip_bound, status = _mip(sub, rest, start, self, fix)
-        found = np.concatenate([base, cols[xs]])
-        # every solution outside the restricted problem is worth < value (module docstring)
-        bound = min(lag_bound, max(const + mip_bound, value))
-        return found, bound, status
+        return xs, mip_bound, status
 
     # --- driver ---------------------------------------------------------------------------
 
