@@ -25,6 +25,7 @@ __all__ = [
     "Caller",
     "Ctx",
     "RecordId",
+    "authorize",
     "get_caller",
     "get_ctx",
     "require_role",
@@ -106,6 +107,25 @@ def require_role(
     if who.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
         raise _deny(ctx, request, who, f"role {who.role.value} may not do this ({allowed} may)")
+
+
+async def authorize(
+    ctx: ServerContext,
+    request: Request,
+    who: Identity,
+    scope: str,
+    roles: frozenset[Role] | set[Role],
+) -> None:
+    """:func:`require_scope` then :func:`require_role` for ``async`` endpoints: an allowed
+    caller is checked on the event loop; a denial (an audit write) runs in a worker thread."""
+    if scope in who.scopes and who.role in roles:
+        return
+
+    def deny() -> None:
+        require_scope(ctx, request, who, scope)
+        require_role(ctx, request, who, roles)
+
+    await run_in_threadpool(deny)
 
 
 async def clean_query(request: Request, who: Caller) -> None:
