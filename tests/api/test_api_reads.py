@@ -222,3 +222,38 @@ def test_reads_equal_the_response_models_on_postgresql(tmp_path: Path) -> None:
         finally:
             w.client.close()
             w.store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
+    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
+)
+def test_an_idle_postgresql_connection_that_died_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ping on every checkout any more: one that sat idle is pinged, a dead one replaced."""
+    from sqlalchemy import create_engine, text
+
+    from corridorguard.store import engine as engine_module
+
+    with pg_schema() as url:
+        t = make_template(tmp_path, url)
+        w = open_world(t, url)
+        admin = create_engine(PG_URL)
+        try:
+            assert w.get("analyst-org-a", URL).status_code == 200
+            w.store.engine.dispose()  # one pooled connection from here on
+            assert w.get("analyst-org-a", f"{URL}/1").status_code == 404
+            raw = w.store.engine.raw_connection()
+            pid = raw.driver_connection.info.backend_pid  # type: ignore[union-attr]
+            raw.close()
+            with admin.begin() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            monkeypatch.setattr(engine_module, "PING_IDLE_SECONDS", 0.0)
+            assert w.get("analyst-org-a", URL).status_code == 200
+            assert w.get("analyst-org-a", URL, limit=1).json()["total"] == 0
+        finally:
+            admin.dispose()
+            w.client.close()
+            w.store.close()

@@ -194,16 +194,8 @@ async def list_incidents(
     """Incidents the caller may see, oldest first, with optional filters."""
     await authorize(ctx, request, who, "read", OPERATIONAL)
     search = _search(since, until, type, tlp, originator, bbox, q)
-    body = await _read(ctx, ctx.reads.page, who.actor, search, limit, offset)
+    body = await ctx.reads.run(ctx.reads.page, who.actor, search, limit, offset)
     return Response(body, media_type="application/json")
-
-
-async def _read(ctx: ServerContext, fn: Any, *args: Any) -> Any:
-    """Run a short read: on the event loop for SQLite (a local file, well under a millisecond
-    here; no worker-thread hop), in a worker thread for a database server."""
-    if ctx.reads.dialect == "sqlite":
-        return fn(*args)
-    return await run_in_threadpool(fn, *args)
 
 
 def _get_visible(ctx: ServerContext, who: Identity, incident_id: int) -> dict[str, Any] | None:
@@ -218,7 +210,7 @@ def _get_visible(ctx: ServerContext, who: Identity, incident_id: int) -> dict[st
 async def get_incident(incident_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> Response:
     """One incident, if the caller may see it (else 404, like a missing one)."""
     await authorize(ctx, request, who, "read", OPERATIONAL)
-    found = await _read(ctx, ctx.reads.one, who.actor, incident_id)
+    found = await ctx.reads.run(ctx.reads.one, who.actor, incident_id)
     if found is None:
         raise await run_in_threadpool(_not_found, ctx, who, incident_id, "incident.read")
     return Response(found, media_type="application/json")
