@@ -257,3 +257,36 @@ def test_an_idle_postgresql_connection_that_died_is_replaced(
             admin.dispose()
             w.client.close()
             w.store.close()
+
+
+def test_concurrent_requests_share_one_token_lookup(world: World) -> None:
+    """When a token's cache entry is missing or expired, the requests in flight wait on one
+    lookup instead of taking a worker thread (and a pooled connection) each."""
+    import asyncio
+    import time
+
+    import httpx
+
+    ctx = world.client.app.state.ctx  # type: ignore[attr-defined]
+    real = ctx.resolve_identity
+    calls: list[str] = []
+
+    def slow(token: str) -> Any:
+        calls.append(token)
+        time.sleep(0.2)  # in a worker thread: the other requests arrive meanwhile
+        return real(token)
+
+    ctx.resolve_identity = slow
+
+    async def burst() -> list[int]:
+        transport = httpx.ASGITransport(app=world.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            headers = world.h("analyst-org-b")
+            rs = await asyncio.gather(*(client.get(URL, headers=headers) for _ in range(20)))
+            bad = await client.get(URL, headers={"Authorization": "Bearer nope"})
+        return [r.status_code for r in rs] + [bad.status_code]
+
+    codes = asyncio.run(burst())
+    assert codes == [200] * 20 + [401]
+    assert calls == [world.tokens["analyst-org-b"], "nope"]
+    assert not ctx.lookups

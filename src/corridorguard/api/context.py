@@ -10,6 +10,7 @@ the database (what was committed is the truth).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -161,6 +162,7 @@ class ServerContext:
     _token_seen: dict[int, float] = field(default_factory=dict)
     _token_lock: threading.Lock = field(default_factory=threading.Lock)
     _identities: dict[str, tuple[float, Identity]] = field(default_factory=dict)
+    lookups: dict[str, asyncio.Future[Identity | None]] = field(default_factory=dict)
     reads: IncidentReads = field(init=False)
 
     def __post_init__(self) -> None:
