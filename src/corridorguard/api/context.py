@@ -10,6 +10,7 @@ the database (what was committed is the truth).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from corridorguard.api.config import ServerSettings
+from corridorguard.api.reads import IncidentReads
 from corridorguard.audit.checkpoint import CheckpointSigner
 from corridorguard.audit.entries import LogRecord
 from corridorguard.audit.log import AuditLog
@@ -160,6 +162,11 @@ class ServerContext:
     _token_seen: dict[int, float] = field(default_factory=dict)
     _token_lock: threading.Lock = field(default_factory=threading.Lock)
     _identities: dict[str, tuple[float, Identity]] = field(default_factory=dict)
+    lookups: dict[str, asyncio.Future[Identity | None]] = field(default_factory=dict)
+    reads: IncidentReads = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reads = IncidentReads(self.store.engine)
 
     def cached_identity(self, token: str) -> Identity | None:
         """The identity of a token resolved less than ``token_cache_seconds`` ago, if any.

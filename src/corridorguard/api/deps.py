@@ -7,6 +7,7 @@ never do; whether a *record* may be seen is the releasability policy's job (404)
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -18,13 +19,14 @@ from corridorguard.api.errors import Unauthenticated
 from corridorguard.api.schemas.common import no_nul_query
 from corridorguard.errors import PermissionDenied
 from corridorguard.sharing.policy import Role
-from corridorguard.store.identity import Identity
+from corridorguard.store.identity import Identity, hash_token
 
 __all__ = [
     "OPERATIONAL",
     "Caller",
     "Ctx",
     "RecordId",
+    "authorize",
     "get_caller",
     "get_ctx",
     "require_role",
@@ -49,6 +51,22 @@ async def get_ctx(request: Request) -> ServerContext:
 Ctx = Annotated[ServerContext, Depends(get_ctx)]
 
 
+async def _resolve_once(ctx: ServerContext, token: str) -> Identity | None:
+    """Look a token up in a worker thread, once for all the requests that wait on it.
+
+    When a busy token's cache entry expires, every request in flight misses at the same moment;
+    without this each took a worker thread and a pooled connection for the same lookup (up to
+    the thread limit of 40 at once, contending for the GIL with the event loop).
+    """
+    key = hash_token(token)
+    pending = ctx.lookups.get(key)
+    if pending is None or pending.get_loop() is not asyncio.get_running_loop():
+        pending = asyncio.ensure_future(run_in_threadpool(ctx.resolve_identity, token))
+        ctx.lookups[key] = pending
+        pending.add_done_callback(lambda _f: ctx.lookups.pop(key, None))
+    return await asyncio.shield(pending)
+
+
 async def get_caller(
     request: Request,
     ctx: Ctx,
@@ -63,7 +81,7 @@ async def get_caller(
     token = creds.credentials if creds is not None and creds.scheme.lower() == "bearer" else None
     who = ctx.cached_identity(token) if token else None
     if who is None and token:
-        who = await run_in_threadpool(ctx.resolve_identity, token)
+        who = await _resolve_once(ctx, token)
     if who is None:
         detail = {
             "method": request.method,
@@ -106,6 +124,25 @@ def require_role(
     if who.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
         raise _deny(ctx, request, who, f"role {who.role.value} may not do this ({allowed} may)")
+
+
+async def authorize(
+    ctx: ServerContext,
+    request: Request,
+    who: Identity,
+    scope: str,
+    roles: frozenset[Role] | set[Role],
+) -> None:
+    """:func:`require_scope` then :func:`require_role` for ``async`` endpoints: an allowed
+    caller is checked on the event loop; a denial (an audit write) runs in a worker thread."""
+    if scope in who.scopes and who.role in roles:
+        return
+
+    def deny() -> None:
+        require_scope(ctx, request, who, scope)
+        require_role(ctx, request, who, roles)
+
+    await run_in_threadpool(deny)
 
 
 async def clean_query(request: Request, who: Caller) -> None:

@@ -7,22 +7,27 @@ emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for connections marked as writers
 (``conn.execution_options(corridorguard_write=True)``, see :meth:`Store.write`), so a writer takes
 the write lock up front instead of failing half-way with ``database is locked``.
 
-PostgreSQL connections run writer transactions with ``synchronous_commit = on``.
+PostgreSQL connections run writer transactions with ``synchronous_commit = on``. A pooled
+PostgreSQL connection is checked with a ping before use only when it sat idle in the pool for
+more than :data:`PING_IDLE_SECONDS` (a server restart or an idle timeout closes such ones): a
+connection handed out again right away skips that extra round trip, which every request paid with
+``pool_pre_ping``.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.pool import StaticPool
 
 from corridorguard.errors import ConfigError
 
-__all__ = ["SQLITE_PRAGMAS", "WRITE_OPTION", "make_engine", "mask_url"]
+__all__ = ["PING_IDLE_SECONDS", "SQLITE_PRAGMAS", "WRITE_OPTION", "make_engine", "mask_url"]
 
 #: Pragmas applied to every SQLite connection, in order.
 SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
@@ -81,6 +86,36 @@ def _pg_begin(conn: Any) -> None:
         conn.exec_driver_sql("SET LOCAL synchronous_commit = on")
 
 
+#: A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out.
+PING_IDLE_SECONDS = 2.0
+_IDLE_SINCE = "corridorguard_idle_since"
+
+
+def _pg_connect(_dbapi_conn: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()  # new: no ping needed on its first checkout
+
+
+def _pg_checkin(_dbapi_conn: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _pg_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that was idle for a while; a dead one is replaced by the pool."""
+    since = record.info.get(_IDLE_SINCE)
+    if since is not None and time.monotonic() - since < PING_IDLE_SECONDS:
+        return
+    try:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("SELECT 1")
+        finally:
+            cur.close()
+        dbapi_conn.rollback()
+    except Exception as exc:  # the driver's error for a closed connection, whatever it is
+        raise DisconnectionError(str(exc)) from exc
+
+
 def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
     """A SQLAlchemy engine for ``url`` with the store's connection settings.
 
@@ -107,6 +142,9 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(parsed, echo=echo, pool_pre_ping=True, **kwargs)
+    engine = create_engine(parsed, echo=echo, **kwargs)
     event.listen(engine, "begin", _pg_begin)
+    event.listen(engine, "connect", _pg_connect)
+    event.listen(engine, "checkin", _pg_checkin)
+    event.listen(engine, "checkout", _pg_checkout)
     return engine

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import func, select, update
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select, update
+from starlette.concurrency import run_in_threadpool
 
 from corridorguard.api.context import ServerContext, Tx
 from corridorguard.api.deps import (
@@ -22,6 +23,7 @@ from corridorguard.api.deps import (
     Caller,
     Ctx,
     RecordId,
+    authorize,
     clean_query,
     require_role,
     require_scope,
@@ -175,7 +177,7 @@ def _search(
 
 
 @router.get("", response_model=IncidentList, summary="List and search incidents")
-def list_incidents(
+async def list_incidents(
     request: Request,
     ctx: Ctx,
     who: Caller,
@@ -188,17 +190,12 @@ def list_incidents(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> dict[str, Any]:
+) -> Response:
     """Incidents the caller may see, oldest first, with optional filters."""
-    require_scope(ctx, request, who, "read")
-    require_role(ctx, request, who, OPERATIONAL)
-    stmt = visible_incidents(who.actor, _search(since, until, type, tlp, originator, bbox, q))
-    with ctx.store.read() as conn:
-        total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        rows = conn.execute(stmt.order_by(_I.c.time, _I.c.id).limit(limit).offset(offset)).all()
-        reds = red_recipients(conn, [r.id for r in rows if r.tlp == "RED"])
-    items = [incident_public(r, reds.get(r.id, ())) for r in rows]
-    return {"items": items, "total": int(total), "limit": limit, "offset": offset}
+    await authorize(ctx, request, who, "read", OPERATIONAL)
+    search = _search(since, until, type, tlp, originator, bbox, q)
+    body = await ctx.reads.run(ctx.reads.page, who.actor, search, limit, offset)
+    return Response(body, media_type="application/json")
 
 
 def _get_visible(ctx: ServerContext, who: Identity, incident_id: int) -> dict[str, Any] | None:
@@ -210,14 +207,13 @@ def _get_visible(ctx: ServerContext, who: Identity, incident_id: int) -> dict[st
 
 
 @router.get("/{incident_id}", response_model=IncidentPublic, summary="One incident")
-def get_incident(incident_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
+async def get_incident(incident_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> Response:
     """One incident, if the caller may see it (else 404, like a missing one)."""
-    require_scope(ctx, request, who, "read")
-    require_role(ctx, request, who, OPERATIONAL)
-    found = _get_visible(ctx, who, incident_id)
+    await authorize(ctx, request, who, "read", OPERATIONAL)
+    found = await ctx.reads.run(ctx.reads.one, who.actor, incident_id)
     if found is None:
-        raise _not_found(ctx, who, incident_id, "incident.read")
-    return found
+        raise await run_in_threadpool(_not_found, ctx, who, incident_id, "incident.read")
+    return Response(found, media_type="application/json")
 
 
 @router.patch("/{incident_id}", response_model=IncidentPublic, summary="Correct an incident")

@@ -1,0 +1,269 @@
+"""The hot read paths of ``/incidents`` (one record, one page) as ready JSON bytes.
+
+Same answer as building :class:`~corridorguard.api.schemas.incidents.IncidentPublic` models and
+serialising them (a test compares the bytes), at a fraction of the cost (issue 7's load goal):
+
+* the statement is :func:`~corridorguard.api.queries.visible_incidents` (the one policy filter,
+  compiled to SQL) with only the columns the answer needs, built and compiled **once per caller
+  and search** (an LRU of :class:`_Plan`), then run on the driver's cursor with its parameters
+  already processed; only the limit, offset or id change per request;
+* one statement per request: the page carries the total as an uncorrelated scalar subquery over
+  the same filtered rows (evaluated once by SQLite and PostgreSQL), and each TLP:RED row its
+  named recipients as a correlated JSON aggregate (evaluated for RED rows only), so a request
+  is one round trip and one consistent snapshot without ``BEGIN``/``COMMIT``;
+* rows are mapped to dicts in the response model's field order and written with ``orjson``
+  (the same bytes pydantic writes for these types: shortest round-trip floats, ``Z`` times).
+
+Where a read runs (:meth:`IncidentReads.run`): SQLite reads run on the event loop (a local file,
+well under a millisecond: no worker-thread hop); reads of a database server run in worker
+threads, at most :data:`SERVER_READS` at a time per process. Measured on the 2-core machine with
+PostgreSQL on it (``bench/bench_api.py``): unbounded threads let 15 queries thrash the cores
+(list p95 330-1,500 ms), the event loop waits idle while the server works (1 worker: list
+p95 1.5 s); two at a time kept the list p95 under 200 ms with 1 and 2 processes.
+
+Filters with datetimes go through the columns' bind processors (UTC, naive text on SQLite)
+exactly as SQLAlchemy would apply them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, Select, bindparam, case, func, select
+from starlette.concurrency import run_in_threadpool
+
+from corridorguard.api.queries import IncidentSearch, iso, visible_incidents
+from corridorguard.sharing.policy import Actor
+from corridorguard.store.marks import IncidentMetaRow, IncidentRedRow
+from corridorguard.store.models import IncidentRow
+
+__all__ = ["SERVER_READS", "IncidentReads"]
+
+_I = IncidentRow.__table__
+_META = IncidentMetaRow.__table__
+_RED = IncidentRedRow.__table__
+
+#: Columns of the answer, in the order :func:`_item` reads them.
+_COLUMNS = (
+    _I.c.id,
+    _I.c.time,
+    _I.c.lon,
+    _I.c.lat,
+    _I.c.type,
+    _I.c.description,
+    _I.c.tlp,
+    _I.c.rel_to,
+    _I.c.originator,
+    _META.c.created_by,
+    _META.c.created_at,
+    _I.c.imported_at,
+    _I.c.source,
+    _I.c.fatalities_best,
+    _I.c.place,
+)
+_PLAN_CACHE = 512
+
+#: Reads of a database server (PostgreSQL) in flight at once per server process.
+SERVER_READS = 2
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A compiled statement: driver SQL, and its fixed parameters already processed."""
+
+    sql: str
+    names: tuple[str, ...] | None  # positional order (qmark drivers); None: named parameters
+    fixed: dict[str, Any]
+
+    def params(self, dynamic: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        values = {**self.fixed, **dynamic}
+        if self.names is None:
+            return values
+        return tuple(values[n] for n in self.names)
+
+
+def _red_list(dialect: str) -> Any:
+    """Named RED recipients of the outer row as a JSON array (RED rows only, else NULL)."""
+    agg = func.json_agg if dialect == "postgresql" else func.json_group_array
+    recipients = select(agg(_RED.c.user_id)).where(_RED.c.incident_id == _I.c.id).scalar_subquery()
+    return case((_I.c.tlp == "RED", recipients), else_=None)
+
+
+def _utc_reader(dialect: str) -> Callable[[Any], datetime]:
+    """The driver's datetime value as an aware UTC datetime (as ``UTCDateTime`` reads it)."""
+    if dialect == "sqlite":
+
+        def from_text(value: Any) -> datetime:
+            t = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+            return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+        return from_text
+
+    def from_driver(value: Any) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    return from_driver
+
+
+def _json_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return list(orjson.loads(value) if isinstance(value, str | bytes) else value)
+
+
+class IncidentReads:
+    """Compiled get/list statements of incidents for one engine (thread-safe)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._plans: OrderedDict[tuple[Any, ...], _Plan] = OrderedDict()
+        self._lock = threading.Lock()
+        self._utc = _utc_reader(self.dialect)
+        self._gate: asyncio.Semaphore | None = None
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a read (``self.page``, ``self.one``) from an ``async`` endpoint (see the module
+        docstring: inline for SQLite, else a worker thread, :data:`SERVER_READS` at a time)."""
+        if self.dialect == "sqlite":
+            return fn(*args)
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(SERVER_READS)
+        async with self._gate:
+            return await run_in_threadpool(fn, *args)
+
+    # ------------------------------------------------------------------ plans
+
+    def _compile(self, stmt: Select[Any], dynamic: dict[str, Any]) -> _Plan:
+        compiled = stmt.compile(dialect=self.engine.dialect)
+        state = compiled.construct_expanded_state(dynamic)
+        procs = state.processors
+        fixed = {
+            k: (procs[k](v) if k in procs and procs[k] is not None else v)
+            for k, v in state.parameters.items()
+            if k not in dynamic
+        }
+        names = tuple(state.positiontup) if state.positiontup is not None else None
+        return _Plan(state.statement, names, fixed)
+
+    def _plan(self, key: tuple[Any, ...], build: Callable[[], _Plan]) -> _Plan:
+        with self._lock:
+            plan = self._plans.get(key)
+            if plan is not None:
+                self._plans.move_to_end(key)
+                return plan
+        plan = build()
+        with self._lock:
+            self._plans[key] = plan
+            while len(self._plans) > _PLAN_CACHE:
+                self._plans.popitem(last=False)
+        return plan
+
+    def _base(self, actor: Actor | None, search: IncidentSearch | None) -> Select[Any]:
+        return visible_incidents(actor, search)
+
+    def _page_plan(self, actor: Actor | None, search: IncidentSearch | None) -> _Plan:
+        def build() -> _Plan:
+            base = self._base(actor, search)
+            total = (
+                select(func.count())
+                .select_from(base.with_only_columns(_I.c.id).subquery())
+                .scalar_subquery()
+            )
+            stmt = (
+                base.with_only_columns(*_COLUMNS, _red_list(self.dialect), total)
+                .order_by(_I.c.time, _I.c.id)
+                .limit(bindparam("cg_limit", 1))
+                .offset(bindparam("cg_offset", 0))
+            )
+            return self._compile(stmt, {"cg_limit": 1, "cg_offset": 0})
+
+        return self._plan(("page", actor, search), build)
+
+    def _count_plan(self, actor: Actor | None, search: IncidentSearch | None) -> _Plan:
+        def build() -> _Plan:
+            base = self._base(actor, search).with_only_columns(_I.c.id)
+            return self._compile(select(func.count()).select_from(base.subquery()), {})
+
+        return self._plan(("count", actor, search), build)
+
+    def _one_plan(self, actor: Actor | None) -> _Plan:
+        def build() -> _Plan:
+            stmt = (
+                self._base(actor, None)
+                .with_only_columns(*_COLUMNS, _red_list(self.dialect))
+                .where(_I.c.id == bindparam("cg_id", 1))
+            )
+            return self._compile(stmt, {"cg_id": 1})
+
+        return self._plan(("one", actor), build)
+
+    # ------------------------------------------------------------------ running
+
+    def _fetch(self, plan: _Plan, dynamic: dict[str, Any]) -> list[Any]:
+        """Run one statement on a pooled connection, outside any explicit transaction."""
+        raw = self.engine.raw_connection()
+        try:
+            dbapi = raw.driver_connection
+            pg = self.dialect == "postgresql"
+            if pg:  # one statement is its own snapshot: no BEGIN/ROLLBACK round trips
+                dbapi.autocommit = True  # type: ignore[union-attr]
+            try:
+                cur = raw.cursor()
+                try:
+                    cur.execute(plan.sql, plan.params(dynamic))
+                    return list(cur.fetchall())
+                finally:
+                    cur.close()
+            finally:
+                if pg:
+                    dbapi.autocommit = False  # type: ignore[union-attr]
+        finally:
+            raw.close()
+
+    def _item(self, r: Sequence[Any]) -> dict[str, Any]:
+        utc = self._utc
+        created = r[10] if r[10] is not None else r[11]
+        return {
+            "id": r[0],
+            "time": iso(utc(r[1])),
+            "lon": r[2],
+            "lat": r[3],
+            "type": r[4],
+            "description": r[5],
+            "tlp": r[6],
+            "rel_to": sorted(_json_list(r[7])),
+            "red_recipients": sorted(_json_list(r[15])),
+            "originator": r[8],
+            "created_by": r[9],
+            "created_at": iso(utc(created)),
+            "source": r[12],
+            "fatalities": r[13],
+            "place": r[14],
+        }
+
+    def one(self, actor: Actor | None, incident_id: int) -> bytes | None:
+        """The JSON of one visible incident, or ``None`` (missing or not visible alike)."""
+        rows = self._fetch(self._one_plan(actor), {"cg_id": incident_id})
+        return orjson.dumps(self._item(rows[0])) if rows else None
+
+    def page(
+        self, actor: Actor | None, search: IncidentSearch | None, limit: int, offset: int
+    ) -> bytes:
+        """The JSON of one page (``items``, ``total``, ``limit``, ``offset``), oldest first."""
+        rows = self._fetch(self._page_plan(actor, search), {"cg_limit": limit, "cg_offset": offset})
+        if rows:
+            total = int(rows[0][16])
+        elif offset == 0:
+            total = 0
+        else:  # past the end: no row carries the total
+            total = int(self._fetch(self._count_plan(actor, search), {})[0][0])
+        items = [self._item(r) for r in rows]
+        return orjson.dumps({"items": items, "total": total, "limit": limit, "offset": offset})
