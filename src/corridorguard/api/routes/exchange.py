@@ -2,7 +2,8 @@
 
 * ``GET /stix/export?include=incidents&include=sites&include=plans&to_org=`` — a STIX bundle
   of incidents, sites and plans' public parts (TLP 2.0 marking definitions included);
-* ``POST /stix/bundles`` — import a bundle's incidents and sites (see :mod:`._stix_import`);
+* ``POST /stix/bundles`` — import a bundle's incidents, sites and plans' public parts
+  (versioned by STIX ``modified``; see :mod:`._stix_import`);
 * ``GET /cot/export?include=incidents&include=sites&include=routes&include=sensors&to_org=`` —
   CoT events of incidents, sites, sensor placements and the planned patrol routes of plans
   (approved ones unless ``plan_status`` says otherwise), in one ``<events>`` document;
@@ -30,11 +31,13 @@ from corridorguard.api.routes._loaders import (
     load_incidents,
     load_plans,
     load_sensors,
+    load_shared_plans,
     load_sites,
 )
 from corridorguard.api.routes._marked import IDEMPOTENCY, read_check
 from corridorguard.api.routes._stix_import import (
     INCIDENT_ROLES,
+    PLAN_ROLES,
     SITE_ROLES,
     StixBundleIn,
     StixImportResult,
@@ -102,6 +105,7 @@ def stix_export(
     inc = load_incidents(ctx, who) if "incidents" in kinds else []
     sit = load_sites(ctx, who) if "sites" in kinds else []
     pla = [p for p, _ in load_plans(ctx, who)] if "plans" in kinds else []
+    pla += load_shared_plans(ctx, who) if "plans" in kinds else []
     bundle = export_stix(who.actor, incidents=inc, sites=sit, plans=pla, to_org=to_org)
     counts = {
         kind: sum(1 for o in bundle.get("objects", []) if o.type == stype)
@@ -119,13 +123,15 @@ def stix_export(
     "/stix/bundles",
     response_model=StixImportResult,
     openapi_extra=IDEMPOTENCY,
-    summary="Import a STIX 2.1 bundle (incidents and sites)",
+    summary="Import a STIX 2.1 bundle (incidents, sites, plans' public parts)",
 )
 def stix_import(body: StixBundleIn, request: Request, ctx: Ctx, who: Caller) -> JSONResponse:
-    """All or nothing; markings kept; the originator is the caller's organisation; objects
-    already imported (same STIX id, same organisation) are reported ``unchanged``."""
+    """All or nothing; markings kept; the originator is the caller's organisation. A newer
+    ``modified`` under a held STIX id is a new version (``updated``); the same or an older one
+    is ``unchanged``; an id held from another organisation is refused. Plans land as read-only
+    shared plan summaries, never as plans of ours."""
     require_scope(ctx, request, who, "write")
-    require_role(ctx, request, who, INCIDENT_ROLES | SITE_ROLES)
+    require_role(ctx, request, who, INCIDENT_ROLES | SITE_ROLES | PLAN_ROLES)
     payload = body.model_dump(mode="json")
     try:
         parsed = parse_bundle(payload, who)
