@@ -44,8 +44,13 @@ __all__ = [
     "TLP_MARKING_IDS",
     "StixImport",
     "export_stix",
+    "head_objects",
     "identity_id",
     "import_stix",
+    "object_ids",
+    "record_modified",
+    "record_objects",
+    "sid",
     "tlp_marking",
 ]
 
@@ -93,6 +98,18 @@ def _sid(kind: str, originator: str, record_id: str) -> str:
     if record_id.startswith(f"{kind}--"):
         return record_id  # already a STIX id (imported from a partner): keep it
     return f"{kind}--{uuid.uuid5(_NS, f'{kind}:{originator}:{record_id}')}"
+
+
+def sid(kind: str, originator: str, record_id: str) -> str:
+    """The STIX id of a record (``kind``: incident, infrastructure, course-of-action)."""
+    return _sid(kind, originator, record_id)
+
+
+def object_ids(primary: str) -> list[str]:
+    """Ids of every object a record with main object ``primary`` exports (in export order)."""
+    kind = primary.split("--", 1)[0]
+    parts = {"incident": ("location", "sighting"), "infrastructure": ("location", "relationship")}
+    return [primary, *(_derived(p, primary) for p in parts.get(kind, ()))]
 
 
 def _derived(kind: str, parent: str) -> str:
@@ -216,6 +233,43 @@ def _plan_objects(rec: PlanRecord) -> list[Any]:
     return [coa]
 
 
+def record_modified(rec: IncidentRecord | SiteRecord | PlanRecord) -> datetime:
+    """The STIX ``modified`` of a record's objects (its version)."""
+    if isinstance(rec, IncidentRecord):
+        return _stamps(rec, rec.time)["modified"]
+    if isinstance(rec, SiteRecord):
+        return _stamps(rec, _FIXED)["modified"]
+    return rec.modified or rec.decided or rec.created
+
+
+def record_objects(rec: IncidentRecord | SiteRecord | PlanRecord) -> list[Any]:
+    """The STIX objects of one record (no marking definitions or identities)."""
+    if isinstance(rec, IncidentRecord):
+        return _incident_objects(rec)
+    if isinstance(rec, SiteRecord):
+        return _site_objects(rec)
+    return _plan_objects(rec)
+
+
+def head_objects(records: Iterable[IncidentRecord | SiteRecord | PlanRecord]) -> list[Any]:
+    """The TLP marking definitions and originator identities ``records`` reference."""
+    every = list(records)
+    tlps = sorted({r.tlp for r in every}, key=list(TLP).index)
+    orgs = sorted({r.originator for r in every})
+    head: list[Any] = [tlp_marking(t) for t in tlps]
+    head += [
+        stix2.Identity(
+            id=identity_id(o),
+            name=o,
+            identity_class="organization",
+            created=_FIXED,
+            modified=_FIXED,
+        )
+        for o in orgs
+    ]
+    return head
+
+
 def export_stix(
     actor: Actor | None,
     *,
@@ -231,27 +285,9 @@ def export_stix(
     inc = releasable(actor, incidents, to_org=to_org)
     sit = releasable(actor, sites, to_org=to_org)
     pla = releasable(actor, plans, to_org=to_org)
-    objects: list[Any] = []
-    for r in inc:
-        objects.extend(_incident_objects(r))
-    for s in sit:
-        objects.extend(_site_objects(s))
-    for p in pla:
-        objects.extend(_plan_objects(p))
     every: list[IncidentRecord | SiteRecord | PlanRecord] = [*inc, *sit, *pla]
-    tlps = sorted({r.tlp for r in every}, key=list(TLP).index)
-    orgs = sorted({r.originator for r in every})
-    head: list[Any] = [tlp_marking(t) for t in tlps]
-    head += [
-        stix2.Identity(
-            id=identity_id(o),
-            name=o,
-            identity_class="organization",
-            created=_FIXED,
-            modified=_FIXED,
-        )
-        for o in orgs
-    ]
+    objects: list[Any] = [o for r in every for o in record_objects(r)]
+    head = head_objects(every)
     ids = ",".join(o.id for o in head + objects)
     return stix2.Bundle(
         objects=head + objects,

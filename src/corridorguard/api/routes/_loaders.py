@@ -46,6 +46,7 @@ __all__ = [
     "load_shared_plans",
     "load_sites",
     "shared_plan_record",
+    "site_record",
     "with_modified",
 ]
 
@@ -100,22 +101,26 @@ def load_sites(
         rows = conn.execute(stmt.order_by(t.table.c.id).limit(MAX_EXPORT)).all()
         rel, red = marking_lists(conn, t.marking, [r.id for r in rows])
         versions = held_modified(conn, "site", [int(r.id) for r in rows if r.stix_id])
-    out = []
-    for r in rows:
-        m = r._mapping
-        out.append(
-            SiteRecord(
-                modified=versions.get(int(r.id)) or m["updated_at"] or m["created_at"],
-                id=m["stix_id"] or str(m["id"]),
-                name=m["name"],
-                kind=m["type"],
-                lon=m["lon"],
-                lat=m["lat"],
-                description=m["description"],
-                **_marking(m, rel.get(r.id, ()), red.get(r.id, ())),
-            )
-        )
-    return out
+    return [
+        site_record(r._mapping, rel.get(r.id, ()), red.get(r.id, ()), versions.get(int(r.id)))
+        for r in rows
+    ]
+
+
+def site_record(
+    m: Any, rel: Sequence[str], red: Sequence[str], modified: datetime | None
+) -> SiteRecord:
+    """The sharing record of a site row (an imported site keeps its STIX id and version)."""
+    return SiteRecord(
+        modified=modified or m["updated_at"] or m["created_at"],
+        id=m["stix_id"] or str(m["id"]),
+        name=m["name"],
+        kind=m["type"],
+        lon=m["lon"],
+        lat=m["lat"],
+        description=m["description"],
+        **_marking(m, rel, red),
+    )
 
 
 def load_sensors(
