@@ -21,7 +21,8 @@ def pull(
     db: str | None = DB_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Import the collection's incidents, keeping their markings; running it again adds nothing."""
+    """Import the collection's incidents, sites and plans' public parts, keeping their markings
+    (newer versions update; running it again adds nothing)."""
     from corridorguard.api.sync import pull as do_pull
     from corridorguard.store import open_store
 
@@ -31,5 +32,6 @@ def pull(
         print_json(result.to_dict())
     else:
         typer.echo(
-            f"{result.imported} imported, {result.unchanged} already held, {result.fetched} fetched"
+            f"{result.imported} imported, {result.updated} new versions, "
+            f"{result.unchanged} already held, {result.fetched} fetched"
         )

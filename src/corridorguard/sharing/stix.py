@@ -51,6 +51,7 @@ __all__ = [
     "record_modified",
     "record_objects",
     "sid",
+    "stix_time",
     "tlp_marking",
 ]
 
@@ -231,6 +232,16 @@ def _plan_objects(rec: PlanRecord) -> list[Any]:
         **_common(rec),
     )
     return [coa]
+
+
+_TIMESTAMP = stix2.properties.TimestampProperty(precision="millisecond", precision_constraint="min")
+
+
+def stix_time(t: datetime) -> str:
+    """``t`` as STIX writes ``created``/``modified`` (milliseconds at least)."""
+    cleaned = _TIMESTAMP.clean(t, False)
+    value = cleaned[0] if isinstance(cleaned, tuple) else cleaned
+    return str(stix2.utils.format_datetime(value))
 
 
 def record_modified(rec: IncidentRecord | SiteRecord | PlanRecord) -> datetime:

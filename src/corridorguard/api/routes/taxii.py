@@ -41,7 +41,7 @@ from corridorguard.api.routes._taxii_records import (
 from corridorguard.errors import NotFoundError, ValidationError
 from corridorguard.sharing.policy import releasable
 from corridorguard.sharing.records import parse_time
-from corridorguard.sharing.stix import head_objects, record_modified, record_objects
+from corridorguard.sharing.stix import head_objects, record_modified, record_objects, stix_time
 from corridorguard.store.identity import Identity, OrgRow
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
@@ -348,4 +348,4 @@ def object_versions(cid: str, object_id: str, request: Request, ctx: Ctx, who: C
     coll = _collection(ctx, who, cid)
     entry = _one(ctx, who, coll, object_id)
     held = versions(ctx, entry, record_modified(entry.record))
-    return _taxii({"more": False, "versions": [_stamp(v) for v in held]})
+    return _taxii({"more": False, "versions": [stix_time(v) for v in held]})
