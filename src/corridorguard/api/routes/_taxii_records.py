@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -64,6 +64,7 @@ _TYPES = {
     "plans": {"course-of-action"},
     "shared": {"course-of-action"},
 }
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HEAD_TYPES = {"marking-definition", "identity"}
 _VKIND = {"incidents": "incident", "sites": "site", "shared": "shared_plan"}
 
@@ -91,14 +92,14 @@ def kinds_for_types(types: set[str] | None) -> set[str]:
 
 def encode(c: Cursor) -> str:
     """``next`` of a page ending at ``c``: microseconds since the epoch, rank, id."""
-    us = int((c[0] - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() * 1_000_000)
+    us = (c[0] - _EPOCH) // timedelta(microseconds=1)
     return f"{us}.{c[1]}.{c[2]}"
 
 
 def decode(text: str) -> Cursor:
     try:
         us, rank, rid = (int(p) for p in text.split("."))
-        when = datetime.fromtimestamp(us / 1_000_000, tz=UTC)
+        when = _EPOCH + timedelta(microseconds=us)
     except (ValueError, OverflowError, OSError):
         raise ValidationError("not a next value of this server", field="next") from None
     return (when, rank, rid)

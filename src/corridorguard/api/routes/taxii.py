@@ -243,7 +243,9 @@ def objects(
     who: Caller,
     added_after: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    next: Annotated[str | None, Query(max_length=60, pattern=r"^[0-9]+\.[0-9]\.[0-9]+$")] = None,
+    next: Annotated[
+        str | None, Query(max_length=60, pattern=r"^[0-9]{1,20}\.[0-9]\.[0-9]{1,18}$")
+    ] = None,
     match_type: Annotated[str | None, Query(alias="match[type]", max_length=4000)] = None,
     match_id: Annotated[str | None, Query(alias="match[id]", max_length=4000)] = None,
     match_version: Annotated[str | None, Query(alias="match[version]", max_length=4000)] = None,
