@@ -5,11 +5,22 @@ uploaded as read-only shared plan summaries."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from api_world import Template, World, copy_world, incident, live_server
+from api_world import (
+    PG_URL,
+    Template,
+    World,
+    copy_world,
+    incident,
+    live_server,
+    make_template,
+    open_world,
+    pg_schema,
+)
 from taxii2client.v21 import Collection, as_pages
 from test_api_exchange import plan
 from test_api_resources import site
@@ -155,7 +166,26 @@ def _outside_bundle() -> dict[str, Any]:
 
 
 def test_upload_versions_by_modified_same_originator_only(world: World) -> None:
-    w = world
+    check_versions(world)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
+    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
+)
+def test_upload_versions_on_postgresql(tmp_path: Path) -> None:
+    with pg_schema() as url:
+        w = open_world(make_template(tmp_path, url), url)
+        try:
+            check_versions(w)
+        finally:
+            w.client.close()
+            w.store.close()
+
+
+def check_versions(w: World) -> None:
+    """Newer ``modified`` = a new version; same/older unchanged; another originator refused."""
     bundle = _outside_bundle()
     first = w.post("analyst-org-c", "/api/v1/stix/bundles", bundle)
     assert first.status_code == 200, first.text
