@@ -312,3 +312,30 @@ def test_partner_sync_pulls_sites_and_plans_keeping_markings_and_versions(
     finally:
         partner.client.close()
         partner.store.close()
+
+
+def test_pages_keep_incidents_imported_in_the_same_second(world: World) -> None:
+    """The CLI's bulk import leaves ``imported_at`` to the database (no microseconds on
+    SQLite): keyset pages must neither skip nor repeat records added in the same second."""
+    from datetime import UTC, datetime
+
+    from corridorguard.incidents import Incident
+
+    when = datetime(2024, 3, 20, 10, tzinfo=UTC)
+    bulk = [
+        Incident(source="acled", source_id=str(k), time=when, lon=66.5, lat=25.1, type="raid")
+        for k in range(23)
+    ]
+    assert world.store.incidents.add_many(bulk).imported == 23
+    got: list[str] = []
+    nxt = None
+    while True:
+        params: dict[str, Any] = {"limit": 10, "match[type]": "incident"}
+        if nxt:
+            params["next"] = nxt
+        page = world.get("analyst-org-b", f"{ALL}/objects/", **params).json()
+        got += [o["id"] for o in page.get("objects", [])]
+        if not page["more"]:
+            break
+        nxt = page["next"]
+    assert len(got) == len(set(got)) == 23

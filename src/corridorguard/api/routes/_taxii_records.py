@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, case, func, literal, or_, select, type_coerce
 
 from corridorguard.api.context import ServerContext
 from corridorguard.api.queries import (
@@ -45,7 +45,7 @@ from corridorguard.errors import ValidationError
 from corridorguard.sharing.records import IncidentRecord, PlanRecord, SiteRecord
 from corridorguard.sharing.stix import object_ids, sid
 from corridorguard.store.identity import Identity
-from corridorguard.store.models import IncidentRow
+from corridorguard.store.models import IncidentRow, UTCDateTime
 from corridorguard.store.plans import PLAN_MARKING, PlanRow
 from corridorguard.store.resources import SITES
 from corridorguard.store.shared import SHARED_PLANS, STIX_VERSIONS
@@ -105,10 +105,20 @@ def decode(text: str) -> Cursor:
     return (when, rank, rid)
 
 
-def _stream(kind: str, who: Identity) -> tuple[Any, Any, Any]:
+def _sqlite_time(expr: Any) -> Any:
+    """A stored time as fixed-width text on SQLite: the server default ``CURRENT_TIMESTAMP``
+    (of incidents imported by the CLI) writes no microseconds, which would break text order and
+    equality against the ``.ffffff`` values SQLAlchemy writes and binds."""
+    raw = type_coerce(expr, String())
+    text = case((func.length(raw) == 19, raw + literal(".000000", String())), else_=raw)
+    return type_coerce(text, UTCDateTime())
+
+
+def _stream(kind: str, who: Identity, dialect: str) -> tuple[Any, Any, Any]:
     """(select, date-added expression, id column) of the visible rows of ``kind``."""
     if kind == "incidents":
-        return visible_incidents(who.actor), _I.c.imported_at, _I.c.id
+        added = _I.c.imported_at if dialect != "sqlite" else _sqlite_time(_I.c.imported_at)
+        return visible_incidents(who.actor), added, _I.c.id
     if kind == "plans":
         added = func.coalesce(_P.c.decided_at, _P.c.created_at)
         return visible_rows(who.actor, _P, PLAN_MARKING), added, _P.c.id
@@ -140,7 +150,7 @@ def _rows(
     only: Sequence[int] | None,
     limit: int,
 ) -> list[tuple[int, datetime, Any]]:
-    stmt, added, rid = _stream(kind, who)
+    stmt, added, rid = _stream(kind, who, conn.dialect.name)
     if added_after is not None:
         stmt = stmt.where(added > added_after)
     if cursor is not None:
