@@ -339,3 +339,26 @@ def test_pages_keep_incidents_imported_in_the_same_second(world: World) -> None:
             break
         nxt = page["next"]
     assert len(got) == len(set(got)) == 23
+
+
+def test_a_pull_meeting_an_id_held_from_another_originator_writes_nothing(
+    world: World, template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(world)
+    partner = copy_world(template, tmp_path / "b")
+    monkeypatch.setenv("CORRIDORGUARD_AUDIT_KEY_FILE", str(template.key_file))
+    try:
+        # on B, ORG-C uploaded A's sites as its own: the same STIX ids, another originator
+        bundle = _bundle(world, "analyst-org-b", include=["sites"])
+        assert partner.post("analyst-org-c", "/api/v1/stix/bundles", bundle).status_code == 200
+        before = partner.get("analyst-org-b", "/api/v1/incidents").json()["total"]
+        with live_server(world.client.app) as base:
+            args = _sync_args(base, world.tokens["analyst-org-b"], partner.url)
+            out = CliRunner().invoke(cli, args)
+        assert out.exit_code == 2 and "already held from ORG-C" in out.output
+        # atomic: the incident and plans of the same pull were not written either
+        assert partner.get("analyst-org-b", "/api/v1/incidents").json()["total"] == before
+        assert _bundle(partner, "analyst-org-b", include=["plans"]).get("objects", []) == []
+    finally:
+        partner.client.close()
+        partner.store.close()
