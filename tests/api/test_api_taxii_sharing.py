@@ -278,14 +278,22 @@ def test_partner_sync_pulls_sites_and_plans_keeping_markings_and_versions(
             assert got["by_kind"]["created"] == {"incidents": 1, "sites": 3, "plans": 2}
             again = json.loads(runner.invoke(cli, args).stdout)
             assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, 6)
+            env = world.get("analyst-org-b", f"{ALL}/objects/", limit=1000)
+            mark = env.headers["X-TAXII-Date-Added-Last"]
             fix = world.client.patch(
                 f"/api/v1/sites/{ids['site CLEAR']}",
                 json={"name": "site CLEAR moved"},
                 headers=world.h("analyst-org-a"),
             )
             assert fix.status_code == 200
+            # incremental: only what A added (or re-added as a new version) after ``mark``
+            since = json.loads(runner.invoke(cli, [*args, "--added-after", mark]).stdout)
+            assert (since["fetched"], since["updated"]) == (1, 1)
             third = json.loads(runner.invoke(cli, args).stdout)
-            assert third["by_kind"]["updated"] == {"incidents": 0, "sites": 1, "plans": 0}
+            assert third["by_kind"]["updated"] == {"incidents": 0, "sites": 0, "plans": 0}
+            assert third["unchanged"] == 6
+            naive = runner.invoke(cli, [*args, "--added-after", "2026-01-01T00:00:00"])
+            assert naive.exit_code == 2 and "UTC offset" in naive.output
         sites = partner.get("analyst-org-b", "/api/v1/sites").json()["items"]
         marks = sorted((s["name"], s["originator"], s["tlp"], tuple(s["rel_to"])) for s in sites)
         assert marks == [

@@ -100,10 +100,12 @@ def pull(
     token: str,
     *,
     server: ServerSettings | None = None,
+    added_after: datetime | None = None,
 ) -> SyncResult:
     """Pull the collection into ``store`` in one audited transaction (see the module
-    docstring); a bad object or a STIX id held from another originator writes nothing."""
-    objects = fetch_collection(base_url, collection_id, token)
+    docstring); a bad object or a STIX id held from another originator writes nothing.
+    ``added_after`` pulls only what A added (or re-added as a new version) since then."""
+    objects = fetch_collection(base_url, collection_id, token, added_after=added_after)
     importer = Actor(user_id="sync", org="sync", role=Role.ANALYST)
     bundle = {"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000"}
     parsed = import_stix({**bundle, "objects": objects}, importer, trust_originator=True)
@@ -122,7 +124,11 @@ def pull(
             "sync.pull",
             None,
             target=f"collection/{collection_id}",
-            detail={"from": base_url, **counts},
+            detail={
+                "from": base_url,
+                "added_after": added_after.isoformat() if added_after else None,
+                **counts,
+            },
             actor=("sync", "sync"),
         )
     return SyncResult(
