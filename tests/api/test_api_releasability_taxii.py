@@ -1,4 +1,5 @@
-"""The releasability oracle over the TAXII paths of sites and plans' public parts.
+"""The releasability oracle over the TAXII paths of sites and plans' public parts (and the
+shared plan summaries' own list and get).
 
 Hypothesis builds worlds of marked sites, plans and shared plan summaries (plans uploaded over
 STIX), every TLP marking, REL-TO lists, RED recipients, different creators. Then for every
@@ -81,6 +82,9 @@ def _shared_bundle(spec: dict[str, Any], red: list[str]) -> tuple[str, dict[str,
     return rec.id, json.loads(export_stix(actor, plans=[rec]).serialize())
 
 
+_SHARED_ROWS: dict[str, int] = {}  # STIX id -> shared_plans row id
+
+
 def _create(w: World, spec: dict[str, Any]) -> tuple[str, Marking]:
     """Create the record; returns its STIX id and its marking (the reference's input)."""
     kind = spec["kind"]
@@ -91,6 +95,7 @@ def _create(w: World, spec: dict[str, Any]) -> tuple[str, Marking]:
         stix_id, bundle = _shared_bundle(spec, red)
         r = w.post(creator, "/api/v1/stix/bundles", bundle)
         assert r.status_code == 200 and r.json()["created"]["plans"], r.text
+        _SHARED_ROWS[stix_id] = r.json()["created"]["plans"][0]
     else:
         body: dict[str, Any] = {"name": "site", "type": "port", "lon": 62.3, "lat": 25.1}
         body["criticality"] = 3
@@ -135,11 +140,28 @@ def _same_as_missing(w: World, user: str, path: str, stix_id: str) -> None:
     assert r.headers["content-type"] == ghost.headers["content-type"]
 
 
+def _check_shared_plans(w: World, user: str, world: dict[str, Marking], seen: set[str]) -> None:
+    """``GET /shared-plans`` and ``/shared-plans/{id}`` through the same policy."""
+    rows = {_SHARED_ROWS[s]: s for s in world if s in _SHARED_ROWS}
+    listed = w.get(user, "/api/v1/shared-plans", limit=500).json()
+    assert {it["id"] for it in listed["items"]} == {i for i, s in rows.items() if s in seen}
+    assert listed["total"] == len([s for s in rows.values() if s in seen])
+    for i, stix_id in rows.items():
+        r = w.get(user, f"/api/v1/shared-plans/{i}")
+        if stix_id in seen:
+            assert r.status_code == 200 and r.json()["stix_id"] == stix_id
+            continue
+        ghost = w.get(user, "/api/v1/shared-plans/10000000")
+        assert r.status_code == ghost.status_code == 404
+        assert r.content == ghost.content.replace(b"10000000", str(i).encode())
+
+
 def check_taxii(w: World, world: dict[str, Marking]) -> None:
     base = f"/taxii2/api1/collections/{ALL_COLLECTION}"
     for user in READERS:
         actor = w.actors[user]
         seen = {s for s, m in world.items() if visible_to(actor, m)}
+        _check_shared_plans(w, user, world, seen)
         assert _pages(w, user, ALL_COLLECTION) == seen, user
         assert _pages(w, user, ALL_COLLECTION, added_after="1970-01-01T00:00:00Z") == seen
         sites = _pages(w, user, ALL_COLLECTION, **{"match[type]": "infrastructure"})

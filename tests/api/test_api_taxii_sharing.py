@@ -243,6 +243,21 @@ def test_upload_of_plans_lands_as_read_only_shared_summaries(world: World) -> No
     shared = [o for o in again["objects"] if o.get("x_corridorguard_shared")]
     assert [(o["id"], o["x_corridorguard_status"]) for o in shared] == [(coa["id"], "approved")]
     assert shared[0]["created_by_ref"] != coa["created_by_ref"]  # provenance: the uploader
+    # readable as a shared plan summary: the sender's status and approvals, read only
+    listed = w.get("planner-org-c", "/api/v1/shared-plans").json()
+    assert listed["total"] == 1
+    got = listed["items"][0]
+    assert (got["stix_id"], got["originator"], got["status"], got["created_by"]) == (
+        coa["id"], "ORG-B", "approved", "planner-org-b",
+    )  # fmt: skip
+    assert [a["org"] for a in got["approvals"]] == ["ORG-A"]
+    assert got["summary"]["patrols"] == coa["x_corridorguard_summary"]["patrols"]
+    one = w.get("planner-org-c", f"/api/v1/shared-plans/{got['id']}").json()
+    assert one == got
+    no_edit = w.client.patch(
+        f"/api/v1/shared-plans/{got['id']}", json={"title": "x"}, headers=w.h("planner-org-b")
+    )
+    assert no_edit.status_code == 405
     # atomic: a bad plan names its object and field, nothing written
     bad = json.loads(json.dumps(bundle))
     k = next(i for i, o in enumerate(bad["objects"]) if o["type"] == "course-of-action")
