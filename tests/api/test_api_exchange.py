@@ -99,7 +99,8 @@ def test_stix_upload_keeps_markings_and_sets_provenance_atomically(world: World)
     assert inc["originator"] == "ORG-C" and inc["source"] == "stix"
     # idempotent by STIX id; a re-export keeps the uploaded STIX ids
     again = w.post("analyst-org-c", "/api/v1/stix/bundles", bundle).json()
-    assert again["unchanged"] == created and again["created"] == {"incidents": [], "sites": []}
+    assert again["unchanged"] == created
+    assert again["created"] == again["updated"] == {"incidents": [], "sites": [], "plans": []}
     mine = json.loads(w.get("analyst-org-c", "/api/v1/stix/export", originator="x").content)
     ids = {o["id"] for o in mine["objects"]}
     assert {
@@ -110,13 +111,19 @@ def test_stix_upload_keeps_markings_and_sets_provenance_atomically(world: World)
     bad = json.loads(json.dumps(bundle))
     k = next(i for i, o in enumerate(bad["objects"]) if o["type"] == "incident")
     bad["objects"][k]["x_corridorguard_rel_to"] = ["NO-SUCH-ORG"]
-    rej = w.post("analyst-org-a", "/api/v1/stix/bundles", bad)
+    rej = w.post("analyst-org-c", "/api/v1/stix/bundles", bad)
     assert rej.status_code == 422 and rej.json()["error"] == "import_rejected"
     assert rej.json()["rows"] == [
         {"line": k, "field": "x_corridorguard_rel_to",
          "reason": f"{bad['objects'][k]['id']}: unknown organisation(s) NO-SUCH-ORG"},
     ]  # fmt: skip
     assert w.get("analyst-org-a", "/api/v1/sites").json()["total"] == before
+    # a STIX id held from another organisation is refused (ids belong to one originator)
+    other = w.post("analyst-org-a", "/api/v1/stix/bundles", bundle)
+    assert other.status_code == 422
+    assert {(r["field"], r["reason"].split(": ")[1]) for r in other.json()["rows"]} == {
+        ("created_by_ref", "already held from ORG-C")
+    }
     del bad["objects"][k]["object_marking_refs"]
     rej = w.post("analyst-org-a", "/api/v1/stix/bundles", bad).json()
     assert any(row["field"] == "object_marking_refs" for row in rej["rows"])

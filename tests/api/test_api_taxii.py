@@ -86,9 +86,14 @@ def test_partner_sync_pull_is_idempotent_and_keeps_markings(
             ]
             first = runner.invoke(cli, args)
             assert first.exit_code == 0, first.output
-            assert json.loads(first.stdout) == {"fetched": 4, "imported": 4, "unchanged": 0}
+            got = json.loads(first.stdout)
+            assert {k: got[k] for k in ("fetched", "imported", "updated", "unchanged")} == {
+                "fetched": 4, "imported": 4, "updated": 0, "unchanged": 0,
+            }  # fmt: skip
             again = json.loads(runner.invoke(cli, args).stdout)
-            assert again == {"fetched": 4, "imported": 0, "unchanged": 4}
+            assert {k: again[k] for k in ("fetched", "imported", "updated", "unchanged")} == {
+                "fetched": 4, "imported": 0, "updated": 0, "unchanged": 4,
+            }  # fmt: skip
         got = partner.get("analyst-org-b", "/api/v1/incidents").json()["items"]
         marks = sorted((i["originator"], i["tlp"], tuple(i["rel_to"]), i["source"]) for i in got)
         assert marks == sorted(

@@ -1,18 +1,24 @@
 """Partner sync: pull a partner's TAXII 2.1 collection into this store, idempotently.
 
 Instance B holds an account on partner A (a user of organisation B there) and pulls the
-collection ``to-B`` (what A's side may pass on to B). Every STIX incident becomes a stored
-incident with ``source = "taxii"`` and ``source_id`` = its STIX id, so pulling again adds
-nothing (the store's unique key) and a later re-export keeps the same STIX id. A's markings are
-kept: originator (trusted from ``created_by_ref``: a partner source configured by an admin), TLP
-and REL-TO; RED records never travel (A's policy does not pass them on). The pull is audited in
-B's log (``sync.pull``).
+collection ``to-B`` (what A's side may pass on to B): incidents, sites and plans' public parts.
+A's markings are kept: originator (trusted from ``created_by_ref``: a partner source configured
+by an admin), TLP and REL-TO (organisation names, as on A), so B's one policy applies them
+(AMBER+STRICT is never passed on by B: B is not its originator). RED never travels: A's policy
+does not pass it on, and B drops any RED object it is sent.
+
+Where records land (:mod:`corridorguard.api.routes._stix_store`): incidents with
+``source = "taxii"`` and ``source_id`` = the STIX id; sites with ``stix_id``; plans as read-only
+shared plan summaries (``shared_plans``). Pulling again changes nothing; an object with a newer
+``modified`` is a new version of the same record (history in ``stix_versions``, audit entry
+``stix.version``); an id held here from another originator is refused, and the whole pull with
+it (one transaction). The pull is audited in B's log (``sync.pull``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -20,10 +26,9 @@ from requests.auth import AuthBase
 
 from corridorguard.api.config import ServerSettings, load_signing_key
 from corridorguard.api.context import AuditService
-from corridorguard.errors import ConfigError
-from corridorguard.incidents import Incident
-from corridorguard.sharing.policy import Actor, Role
-from corridorguard.sharing.records import IncidentRecord
+from corridorguard.api.routes._stix_store import StixWriter
+from corridorguard.errors import ConfigError, ImportRejected
+from corridorguard.sharing.policy import TLP, Actor, Role
 from corridorguard.sharing.stix import import_stix
 from corridorguard.store import Store
 
@@ -43,14 +48,23 @@ class BearerAuth(AuthBase):
 
 @dataclass(frozen=True)
 class SyncResult:
-    """Outcome of :func:`pull`."""
+    """Outcome of :func:`pull`: records fetched, created, updated (new versions) and
+    unchanged, and the same by kind (incidents, sites, plans)."""
 
     fetched: int
     imported: int
+    updated: int
     unchanged: int
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, int]:
-        return {"fetched": self.fetched, "imported": self.imported, "unchanged": self.unchanged}
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fetched": self.fetched,
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "by_kind": self.by_kind,
+        }
 
 
 def fetch_collection(
@@ -79,23 +93,6 @@ def fetch_collection(
     return list(seen.values())
 
 
-def _incident(rec: IncidentRecord, origin: str) -> Incident:
-    return Incident(
-        source="taxii",
-        source_id=rec.id,
-        time=rec.time,
-        lon=rec.lon,
-        lat=rec.lat,
-        type=rec.type,
-        fatalities_best=rec.fatalities,
-        description=rec.description,
-        reference=f"TAXII {origin} ({rec.source}/{rec.source_id})",
-        originator=rec.originator,
-        tlp=rec.tlp.value,
-        rel_to=tuple(sorted(rec.rel_to)),
-    )
-
-
 def pull(
     store: Store,
     base_url: str,
@@ -103,19 +100,41 @@ def pull(
     token: str,
     *,
     server: ServerSettings | None = None,
+    added_after: datetime | None = None,
 ) -> SyncResult:
-    """Pull the collection into ``store``; idempotent (see the module docstring)."""
-    objects = fetch_collection(base_url, collection_id, token)
+    """Pull the collection into ``store`` in one audited transaction (see the module
+    docstring); a bad object or a STIX id held from another originator writes nothing.
+    ``added_after`` pulls only what A added (or re-added as a new version) since then."""
+    objects = fetch_collection(base_url, collection_id, token, added_after=added_after)
     importer = Actor(user_id="sync", org="sync", role=Role.ANALYST)
     bundle = {"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000"}
-    result = import_stix({**bundle, "objects": objects}, importer, trust_originator=True)
-    records = [_incident(r, base_url) for r in result.incidents.values() if r.tlp.value != "RED"]
-    added = store.incidents.add_many(records).imported
+    parsed = import_stix({**bundle, "objects": objects}, importer, trust_originator=True)
+    for records in (parsed.incidents, parsed.sites, parsed.plans):
+        for rid in [r for r, rec in records.items() if rec.tlp is TLP.RED]:
+            del records[rid]  # RED never leaves its named recipients (A does not send it)
+    where = {str(o.get("id")): k for k, o in enumerate(objects)}
     audit = AuditService(store, load_signing_key(server or ServerSettings()))
-    audit.record(
-        "sync.pull",
-        None,
-        target=f"collection/{collection_id}",
-        detail={"from": base_url, "fetched": len(records), "imported": added},
+    with audit.transaction() as tx:
+        writer = StixWriter(tx, None, None, datetime.now(UTC), where, origin=base_url)
+        writer.write(parsed)
+        if writer.errors:
+            raise ImportRejected(f"TAXII {base_url}", writer.errors)
+        counts = writer.counts()
+        tx.audit(
+            "sync.pull",
+            None,
+            target=f"collection/{collection_id}",
+            detail={
+                "from": base_url,
+                "added_after": added_after.isoformat() if added_after else None,
+                **counts,
+            },
+            actor=("sync", "sync"),
+        )
+    return SyncResult(
+        fetched=sum(len(r) for r in (parsed.incidents, parsed.sites, parsed.plans)),
+        imported=sum(counts["created"].values()),
+        updated=sum(counts["updated"].values()),
+        unchanged=sum(counts["unchanged"].values()),
+        by_kind=counts,
     )
-    return SyncResult(fetched=len(records), imported=added, unchanged=len(records) - added)

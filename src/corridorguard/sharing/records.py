@@ -46,9 +46,14 @@ class _MarkedRecord:
     rel_to: frozenset[str] = field(default_factory=frozenset)
     red_recipients: frozenset[str] = field(default_factory=frozenset)
     created_by: str | None = None
+    #: STIX ``modified`` of the version held (records received over STIX/TAXII keep the
+    #: originator's); ``None``: the format's default (see ``sharing.stix``).
+    modified: datetime | None = None
 
     def _normalise_marking(self) -> None:
         object.__setattr__(self, "tlp", TLP.parse(self.tlp))
+        if self.modified is not None:
+            object.__setattr__(self, "modified", parse_time(self.modified, field_name="modified"))
         object.__setattr__(self, "rel_to", frozenset(self.rel_to))
         object.__setattr__(self, "red_recipients", frozenset(self.red_recipients))
         if not self.originator:
@@ -148,6 +153,8 @@ class PlanRecord(_MarkedRecord):
     checkpoints: int = 0
     sensors: int = 0
     bbox: tuple[float, float, float, float] | None = None
+    #: the public parts of another organisation's plan, received over STIX/TAXII (read only)
+    shared: bool = False
 
     def __post_init__(self) -> None:
         self._normalise_marking()

@@ -25,15 +25,17 @@ Every export takes the actor and goes through :func:`~corridorguard.sharing.poli
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import rfc8785
 import stix2
 
-from corridorguard.errors import ImportRejected, RowError
+from corridorguard.errors import ImportRejected, RowError, ValidationError
 from corridorguard.sharing.policy import TLP, Actor, releasable
 from corridorguard.sharing.records import IncidentRecord, PlanRecord, SiteRecord, parse_time
 
@@ -42,8 +44,14 @@ __all__ = [
     "TLP_MARKING_IDS",
     "StixImport",
     "export_stix",
+    "head_objects",
     "identity_id",
     "import_stix",
+    "object_ids",
+    "record_modified",
+    "record_objects",
+    "sid",
+    "stix_time",
     "tlp_marking",
 ]
 
@@ -93,6 +101,18 @@ def _sid(kind: str, originator: str, record_id: str) -> str:
     return f"{kind}--{uuid.uuid5(_NS, f'{kind}:{originator}:{record_id}')}"
 
 
+def sid(kind: str, originator: str, record_id: str) -> str:
+    """The STIX id of a record (``kind``: incident, infrastructure, course-of-action)."""
+    return _sid(kind, originator, record_id)
+
+
+def object_ids(primary: str) -> list[str]:
+    """Ids of every object a record with main object ``primary`` exports (in export order)."""
+    kind = primary.split("--", 1)[0]
+    parts = {"incident": ("location", "sighting"), "infrastructure": ("location", "relationship")}
+    return [primary, *(_derived(p, primary) for p in parts.get(kind, ()))]
+
+
 def _derived(kind: str, parent: str) -> str:
     return f"{kind}--{uuid.uuid5(_NS, f'{parent}/{kind}')}"
 
@@ -108,10 +128,17 @@ def _common(rec: IncidentRecord | SiteRecord | PlanRecord) -> dict[str, Any]:
     return out
 
 
+def _stamps(rec: IncidentRecord | SiteRecord | PlanRecord, created: datetime) -> dict[str, Any]:
+    """``created``/``modified``: a record received over STIX keeps its ``modified`` (the
+    originator's version); ``created`` never after ``modified`` (STIX 2.1 requires it)."""
+    modified = rec.modified or created
+    return {"created": min(created, modified), "modified": modified}
+
+
 def _incident_objects(rec: IncidentRecord) -> list[Any]:
     iid = _sid("incident", rec.originator, rec.id)
     common = _common(rec)
-    stamp = {"created": rec.time, "modified": rec.time}
+    stamp = _stamps(rec, rec.time)
     refs = [{"source_name": rec.source, "external_id": rec.source_id}] if rec.source_id else []
     incident = stix2.Incident(
         id=iid,
@@ -149,7 +176,7 @@ def _incident_objects(rec: IncidentRecord) -> list[Any]:
 def _site_objects(rec: SiteRecord) -> list[Any]:
     sid = _sid("infrastructure", rec.originator, rec.id)
     common = _common(rec)
-    stamp = {"created": _FIXED, "modified": _FIXED}
+    stamp = _stamps(rec, _FIXED)
     infra = stix2.Infrastructure(
         id=sid,
         name=rec.name,
@@ -181,7 +208,9 @@ def _site_objects(rec: SiteRecord) -> list[Any]:
 
 def _plan_objects(rec: PlanRecord) -> list[Any]:
     pid = _sid("course-of-action", rec.originator, rec.id)
-    stamp = {"created": rec.created, "modified": rec.decided or rec.created}
+    stamp = _stamps(rec, rec.created)
+    if rec.modified is None:
+        stamp["modified"] = rec.decided or rec.created
     summary = {"patrols": rec.patrols, "checkpoints": rec.checkpoints, "sensors": rec.sensors}
     if rec.bbox is not None:
         summary["bbox"] = list(rec.bbox)  # type: ignore[assignment]
@@ -197,11 +226,59 @@ def _plan_objects(rec: PlanRecord) -> list[Any]:
             for org, decision, when in rec.approvals
         ],
         x_corridorguard_summary=summary,
+        x_corridorguard_shared=rec.shared or None,
         allow_custom=True,
         **stamp,
         **_common(rec),
     )
     return [coa]
+
+
+_TIMESTAMP = stix2.properties.TimestampProperty(precision="millisecond", precision_constraint="min")
+
+
+def stix_time(t: datetime) -> str:
+    """``t`` as STIX writes ``created``/``modified`` (milliseconds at least)."""
+    cleaned = _TIMESTAMP.clean(t, False)
+    value = cleaned[0] if isinstance(cleaned, tuple) else cleaned
+    return str(stix2.utils.format_datetime(value))
+
+
+def record_modified(rec: IncidentRecord | SiteRecord | PlanRecord) -> datetime:
+    """The STIX ``modified`` of a record's objects (its version)."""
+    if isinstance(rec, IncidentRecord):
+        return _stamps(rec, rec.time)["modified"]
+    if isinstance(rec, SiteRecord):
+        return _stamps(rec, _FIXED)["modified"]
+    return rec.modified or rec.decided or rec.created
+
+
+def record_objects(rec: IncidentRecord | SiteRecord | PlanRecord) -> list[Any]:
+    """The STIX objects of one record (no marking definitions or identities)."""
+    if isinstance(rec, IncidentRecord):
+        return _incident_objects(rec)
+    if isinstance(rec, SiteRecord):
+        return _site_objects(rec)
+    return _plan_objects(rec)
+
+
+def head_objects(records: Iterable[IncidentRecord | SiteRecord | PlanRecord]) -> list[Any]:
+    """The TLP marking definitions and originator identities ``records`` reference."""
+    every = list(records)
+    tlps = sorted({r.tlp for r in every}, key=list(TLP).index)
+    orgs = sorted({r.originator for r in every})
+    head: list[Any] = [tlp_marking(t) for t in tlps]
+    head += [
+        stix2.Identity(
+            id=identity_id(o),
+            name=o,
+            identity_class="organization",
+            created=_FIXED,
+            modified=_FIXED,
+        )
+        for o in orgs
+    ]
+    return head
 
 
 def export_stix(
@@ -219,27 +296,9 @@ def export_stix(
     inc = releasable(actor, incidents, to_org=to_org)
     sit = releasable(actor, sites, to_org=to_org)
     pla = releasable(actor, plans, to_org=to_org)
-    objects: list[Any] = []
-    for r in inc:
-        objects.extend(_incident_objects(r))
-    for s in sit:
-        objects.extend(_site_objects(s))
-    for p in pla:
-        objects.extend(_plan_objects(p))
     every: list[IncidentRecord | SiteRecord | PlanRecord] = [*inc, *sit, *pla]
-    tlps = sorted({r.tlp for r in every}, key=list(TLP).index)
-    orgs = sorted({r.originator for r in every})
-    head: list[Any] = [tlp_marking(t) for t in tlps]
-    head += [
-        stix2.Identity(
-            id=identity_id(o),
-            name=o,
-            identity_class="organization",
-            created=_FIXED,
-            modified=_FIXED,
-        )
-        for o in orgs
-    ]
+    objects: list[Any] = [o for r in every for o in record_objects(r)]
+    head = head_objects(every)
     ids = ",".join(o.id for o in head + objects)
     return stix2.Bundle(
         objects=head + objects,
@@ -257,6 +316,9 @@ class StixImport:
 
     incidents: dict[str, IncidentRecord] = field(default_factory=dict)
     sites: dict[str, SiteRecord] = field(default_factory=dict)
+    plans: dict[str, PlanRecord] = field(default_factory=dict)
+    #: canonical JSON (RFC 8785) of each record's objects, by record id: the version digest
+    canonical: dict[str, bytes] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -396,6 +458,7 @@ class _Reader:
             type=name,
             description=description,
             fatalities=deaths,
+            modified=parse_time(obj["modified"]),
             **mk,
         )
 
@@ -416,8 +479,131 @@ class _Reader:
             lon=float(loc["longitude"]),
             lat=float(loc["latitude"]),
             description=description,
+            modified=parse_time(obj["modified"]),
             **mk,
         )
+
+    def _count(self, k: int, obj: dict[str, Any], key: str, value: Any) -> int:
+        if value is None:
+            return 0
+        if type(value) is not int or not 0 <= value <= 1_000_000:
+            self.bad(k, key, f"{obj['id']}: must be a count from 0 to 1000000")
+            return 0
+        return value
+
+    def _names(self, k: int, obj: dict[str, Any], key: str, limit: int) -> tuple[str, ...]:
+        value = obj.get(key) or []
+        if (
+            not isinstance(value, list)
+            or len(value) > limit
+            or not all(isinstance(n, str) and 0 < len(n) <= 200 and "\x00" not in n for n in value)
+        ):
+            self.bad(k, key, f"{obj['id']}: must be a list of at most {limit} names")
+            return ()
+        return tuple(value)
+
+    def _approvals(self, k: int, obj: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+        key = "x_corridorguard_approvals"
+        value = obj.get(key) or []
+        out = []
+        ok = isinstance(value, list) and len(value) <= 100
+        for a in value if ok else []:
+            if not isinstance(a, Mapping) or a.get("decision") not in ("approve", "reject"):
+                ok = False
+                break
+            org, when = a.get("org"), a.get("time")
+            if not isinstance(org, str) or not 0 < len(org) <= 200 or not isinstance(when, str):
+                ok = False
+                break
+            try:
+                parse_time(when)
+            except ValidationError:
+                ok = False
+                break
+            out.append((org, str(a["decision"]), when))
+        if not ok:
+            self.bad(k, key, f"{obj['id']}: must be a list of {{org, decision, time}}")
+            return ()
+        return tuple(out)
+
+    def _summary(self, k: int, obj: dict[str, Any]) -> dict[str, Any]:
+        key = "x_corridorguard_summary"
+        value = obj.get(key) or {}
+        if not isinstance(value, Mapping):
+            self.bad(k, key, f"{obj['id']}: must be an object")
+            return {}
+        out: dict[str, Any] = {
+            n: self._count(k, obj, f"{key}.{n}", value.get(n))
+            for n in ("patrols", "checkpoints", "sensors")
+        }
+        box = value.get("bbox")
+        if box is not None:
+            good = (
+                isinstance(box, list)
+                and len(box) == 4
+                and all(type(v) in (int, float) and math.isfinite(v) for v in box)
+                and -180 <= box[0] <= box[2] <= 180
+                and -90 <= box[1] <= box[3] <= 90
+            )
+            if not good:
+                self.bad(k, f"{key}.bbox", f"{obj['id']}: must be [west, south, east, north]")
+            else:
+                out["bbox"] = tuple(float(v) for v in box)
+        return out
+
+    def plan(self, k: int, obj: dict[str, Any]) -> PlanRecord | None:
+        """A plan's public parts (``course-of-action``), read only: never an editable plan."""
+        mk = self.marking(k, obj)
+        title = self.text(k, obj, "name", 200, "plan") or "plan"
+        status = obj.get("x_corridorguard_status", "proposed")
+        if status not in _PLAN_STATUSES:
+            self.bad(
+                k, "x_corridorguard_status", f"{obj['id']}: one of {', '.join(_PLAN_STATUSES)}"
+            )
+        version = obj.get("x_corridorguard_version", 1)
+        if type(version) is not int or not 1 <= version <= 1_000_000:
+            self.bad(k, "x_corridorguard_version", f"{obj['id']}: must be a number >= 1")
+            version = 1
+        lineage = self.text(k, obj, "x_corridorguard_lineage", 100) or obj["id"][-36:]
+        forces = self._names(k, obj, "x_corridorguard_forces", 10)
+        approvals = self._approvals(k, obj)
+        summary = self._summary(k, obj)
+        if mk is None or status not in _PLAN_STATUSES:
+            return None
+        modified = parse_time(obj["modified"])
+        return PlanRecord(
+            id=obj["id"],
+            title=title,
+            status=str(status),
+            version=int(version),
+            lineage=lineage,
+            forces=forces,
+            created=parse_time(obj["created"]),
+            decided=modified if status in ("approved", "rejected") else None,
+            approvals=approvals,
+            modified=modified,
+            **summary,
+            **mk,
+        )
+
+
+_PLAN_STATUSES = ("draft", "proposed", "approved", "rejected")
+_PARTS = {"incident": ("sighting", "location"), "infrastructure": ("relationship", "location")}
+
+
+def _canonical(
+    obj: dict[str, Any],
+    by_id: Mapping[str, dict[str, Any]],
+    children: Mapping[str, list[dict[str, Any]]],
+) -> bytes:
+    """RFC 8785 JSON of a record's main object and the objects that carry its time and place."""
+    parts = [obj]
+    for o in children.get(obj["id"], []):
+        parts.append(o)
+        for ref in [*o.get("where_sighted_refs", []), o.get("target_ref")]:
+            if ref in by_id:
+                parts.append(by_id[ref])
+    return bytes(rfc8785.dumps(parts))
 
 
 def import_stix(
@@ -425,9 +611,13 @@ def import_stix(
     actor: Actor,
     *,
     trust_originator: bool = False,
-    existing: Mapping[str, IncidentRecord | SiteRecord] | None = None,
+    existing: Mapping[str, IncidentRecord | SiteRecord | PlanRecord] | None = None,
 ) -> StixImport:
-    """Read incidents and sites from a STIX 2.1 bundle, keeping their markings.
+    """Read incidents, sites and plans' public parts from a STIX 2.1 bundle, keeping markings.
+
+    Every record keeps the bundle's ``modified`` (its version). A plan (``course-of-action``)
+    is read as a :class:`PlanRecord`: the public parts of someone else's plan, never an
+    editable plan.
 
     Parameters
     ----------
@@ -466,10 +656,22 @@ def import_stix(
             site = rd.site(k, obj, located.get(obj["id"]))
             if site is not None:
                 out.sites[site.id] = site
+        elif obj["type"] == "course-of-action":
+            plan = rd.plan(k, obj)
+            if plan is not None:
+                out.plans[plan.id] = plan
     if rd.errors:
         raise ImportRejected("<stix>", rd.errors)
+    children: dict[str, list[dict[str, Any]]] = {}
+    for o in objects:
+        parent = o.get("sighting_of_ref") or o.get("source_ref")
+        if isinstance(parent, str):
+            children.setdefault(parent, []).append(o)
+    for obj in objects:
+        if obj["id"] in out.incidents or obj["id"] in out.sites or obj["id"] in out.plans:
+            out.canonical[obj["id"]] = _canonical(obj, rd.by_id, children)
     held = existing or {}
-    for rid, rec in [*out.incidents.items(), *out.sites.items()]:
+    for rid, rec in [*out.incidents.items(), *out.sites.items(), *out.plans.items()]:
         old = held.get(rid)
         (out.created if old is None else out.unchanged if old == rec else out.updated).append(rid)
     return out

@@ -26,7 +26,7 @@ from corridorguard.store.store import Store, open_store
 
 # The server's tables (identity, markings, plans, audit): registered on Base.metadata here so
 # that migrations and schema checks always see them.
-from corridorguard.store import audit_sql, identity, marks, plans, resources  # noqa: F401  isort: skip
+from corridorguard.store import audit_sql, identity, marks, plans, resources, shared  # noqa: F401  isort: skip
 
 __all__ = [
     "SQLITE_PRAGMAS",

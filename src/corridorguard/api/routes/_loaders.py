@@ -9,7 +9,9 @@ Every loader starts from the one policy compiled to SQL
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -21,6 +23,7 @@ from corridorguard.api.queries import (
     visible_incidents,
     visible_rows,
 )
+from corridorguard.api.routes._stix_store import held_modified
 from corridorguard.sharing.plans import plan_routes, plan_summary
 from corridorguard.sharing.records import (
     IncidentRecord,
@@ -33,13 +36,25 @@ from corridorguard.store.identity import Identity
 from corridorguard.store.models import IncidentRow
 from corridorguard.store.plans import PLAN_MARKING, PlanApprovalRow, PlanRow
 from corridorguard.store.resources import SENSORS, SITES
+from corridorguard.store.shared import SHARED_PLANS
 
-__all__ = ["MAX_EXPORT", "load_incidents", "load_plans", "load_sensors", "load_sites"]
+__all__ = [
+    "MAX_EXPORT",
+    "load_incidents",
+    "load_plans",
+    "load_sensors",
+    "load_shared_plans",
+    "load_sites",
+    "shared_plan_record",
+    "site_record",
+    "with_modified",
+]
 
 MAX_EXPORT = 50_000
 _I = IncidentRow.__table__
 _P = PlanRow.__table__
 _A = PlanApprovalRow.__table__
+_R = TypeVar("_R", IncidentRecord, SiteRecord, PlanRecord)
 
 
 def load_incidents(
@@ -52,7 +67,16 @@ def load_incidents(
     with ctx.store.read() as conn:
         rows = conn.execute(stmt.order_by(_I.c.time, _I.c.id).limit(MAX_EXPORT)).all()
         reds = red_recipients(conn, [r.id for r in rows if r.tlp == "RED"])
-    return [incident_record(r, reds.get(r.id, ())) for r in rows]
+        received = [int(r.id) for r in rows if r.source in ("stix", "taxii")]
+        versions = held_modified(conn, "incident", received)
+    return [
+        with_modified(incident_record(r, reds.get(r.id, ())), versions.get(int(r.id))) for r in rows
+    ]
+
+
+def with_modified(rec: _R, modified: datetime | None) -> _R:
+    """``rec`` with the STIX ``modified`` of its newest held version (if it has one)."""
+    return rec if modified is None else replace(rec, modified=modified)
 
 
 def _marking(m: Any, rel: Sequence[str], red: Sequence[str]) -> dict[str, Any]:
@@ -76,21 +100,27 @@ def load_sites(
     with ctx.store.read() as conn:
         rows = conn.execute(stmt.order_by(t.table.c.id).limit(MAX_EXPORT)).all()
         rel, red = marking_lists(conn, t.marking, [r.id for r in rows])
-    out = []
-    for r in rows:
-        m = r._mapping
-        out.append(
-            SiteRecord(
-                id=m["stix_id"] or str(m["id"]),
-                name=m["name"],
-                kind=m["type"],
-                lon=m["lon"],
-                lat=m["lat"],
-                description=m["description"],
-                **_marking(m, rel.get(r.id, ()), red.get(r.id, ())),
-            )
-        )
-    return out
+        versions = held_modified(conn, "site", [int(r.id) for r in rows if r.stix_id])
+    return [
+        site_record(r._mapping, rel.get(r.id, ()), red.get(r.id, ()), versions.get(int(r.id)))
+        for r in rows
+    ]
+
+
+def site_record(
+    m: Any, rel: Sequence[str], red: Sequence[str], modified: datetime | None
+) -> SiteRecord:
+    """The sharing record of a site row (an imported site keeps its STIX id and version)."""
+    return SiteRecord(
+        modified=modified or m["updated_at"] or m["created_at"],
+        id=m["stix_id"] or str(m["id"]),
+        name=m["name"],
+        kind=m["type"],
+        lon=m["lon"],
+        lat=m["lat"],
+        description=m["description"],
+        **_marking(m, rel, red),
+    )
 
 
 def load_sensors(
@@ -163,3 +193,41 @@ def load_plans(
         routes = plan_routes(content, plan_id=str(m["id"]), title=m["title"], marking=marking)
         out.append((rec, routes))
     return out
+
+
+def shared_plan_record(m: Any, rel: Sequence[str], red: Sequence[str]) -> PlanRecord:
+    """The public parts of a partner's plan held in ``shared_plans`` (its STIX id kept)."""
+    summary = m["summary"] if isinstance(m["summary"], dict) else {}
+    bbox = summary.get("bbox")
+    return PlanRecord(
+        id=m["stix_id"],
+        title=m["title"],
+        status=m["status"],
+        version=m["version"],
+        lineage=m["lineage"],
+        forces=tuple(m["forces"]),
+        created=m["created"],
+        decided=m["decided"],
+        approvals=tuple(tuple(a) for a in m["approvals"]),
+        patrols=int(summary.get("patrols") or 0),
+        checkpoints=int(summary.get("checkpoints") or 0),
+        sensors=int(summary.get("sensors") or 0),
+        bbox=tuple(bbox) if bbox else None,
+        shared=True,
+        modified=m["modified"],
+        **_marking(m, rel, red),
+    )
+
+
+def load_shared_plans(
+    ctx: ServerContext, who: Identity, ids: Sequence[int] | None = None
+) -> list[PlanRecord]:
+    """Public parts of partners' plans (received over STIX/TAXII) the caller may see."""
+    t = SHARED_PLANS
+    stmt = visible_rows(who.actor, t.table, t.marking)
+    if ids is not None:
+        stmt = stmt.where(t.table.c.id.in_(list(ids)))
+    with ctx.store.read() as conn:
+        rows = conn.execute(stmt.order_by(t.table.c.id).limit(MAX_EXPORT)).all()
+        rel, red = marking_lists(conn, t.marking, [r.id for r in rows])
+    return [shared_plan_record(r._mapping, rel.get(r.id, ()), red.get(r.id, ())) for r in rows]

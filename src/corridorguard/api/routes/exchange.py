@@ -2,10 +2,13 @@
 
 * ``GET /stix/export?include=incidents&include=sites&include=plans&to_org=`` — a STIX bundle
   of incidents, sites and plans' public parts (TLP 2.0 marking definitions included);
-* ``POST /stix/bundles`` — import a bundle's incidents and sites (see :mod:`._stix_import`);
+* ``POST /stix/bundles`` — import a bundle's incidents, sites and plans' public parts
+  (versioned by STIX ``modified``; see :mod:`._stix_import`);
 * ``GET /cot/export?include=incidents&include=sites&include=routes&include=sensors&to_org=`` —
   CoT events of incidents, sites, sensor placements and the planned patrol routes of plans
   (approved ones unless ``plan_status`` says otherwise), in one ``<events>`` document;
+* ``GET /shared-plans``, ``GET /shared-plans/{id}`` — partners' plans' public parts received
+  over STIX/TAXII (read only; never plans of this instance);
 * ``POST /tak/push`` — send a selection as CoT to the configured TAK server
   (:class:`~corridorguard.sharing.tak.TakSettings`), only what may pass on to its audience.
 
@@ -16,6 +19,7 @@ sharing layer's ``releasable``; every export and push is audited with counts, ne
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,18 +27,35 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from corridorguard.api.context import ServerContext, Tx
-from corridorguard.api.deps import Caller, Ctx, clean_query, require_role, require_scope
+from corridorguard.api.deps import (
+    Caller,
+    Ctx,
+    RecordId,
+    clean_query,
+    require_role,
+    require_scope,
+)
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
+from corridorguard.api.queries import iso
 from corridorguard.api.routes._loaders import (
     load_incidents,
     load_plans,
     load_sensors,
+    load_shared_plans,
     load_sites,
 )
-from corridorguard.api.routes._marked import IDEMPOTENCY, read_check
+from corridorguard.api.routes._marked import (
+    IDEMPOTENCY,
+    Resource,
+    common_filters,
+    get_record,
+    list_records,
+    read_check,
+)
 from corridorguard.api.routes._stix_import import (
     INCIDENT_ROLES,
+    PLAN_ROLES,
     SITE_ROLES,
     StixBundleIn,
     StixImportResult,
@@ -42,7 +63,7 @@ from corridorguard.api.routes._stix_import import (
     parse_bundle,
     run_import,
 )
-from corridorguard.api.schemas.marked import RecordIdIn, Strict
+from corridorguard.api.schemas.marked import MarkedPublic, RecordIdIn, Strict
 from corridorguard.errors import ConfigError, ConflictError, CorridorError, ImportRejected
 from corridorguard.sharing.cot import cot_events
 from corridorguard.sharing.policy import Role, releasable
@@ -50,6 +71,7 @@ from corridorguard.sharing.records import IncidentRecord, RouteRecord, SensorRec
 from corridorguard.sharing.stix import export_stix
 from corridorguard.sharing.tak import TakSettings, push_to_tak
 from corridorguard.store.identity import Identity
+from corridorguard.store.shared import SHARED_PLANS
 
 router = APIRouter(tags=["sharing"], responses=ERROR_RESPONSES, dependencies=[Depends(clean_query)])
 
@@ -102,6 +124,7 @@ def stix_export(
     inc = load_incidents(ctx, who) if "incidents" in kinds else []
     sit = load_sites(ctx, who) if "sites" in kinds else []
     pla = [p for p, _ in load_plans(ctx, who)] if "plans" in kinds else []
+    pla += load_shared_plans(ctx, who) if "plans" in kinds else []
     bundle = export_stix(who.actor, incidents=inc, sites=sit, plans=pla, to_org=to_org)
     counts = {
         kind: sum(1 for o in bundle.get("objects", []) if o.type == stype)
@@ -119,13 +142,15 @@ def stix_export(
     "/stix/bundles",
     response_model=StixImportResult,
     openapi_extra=IDEMPOTENCY,
-    summary="Import a STIX 2.1 bundle (incidents and sites)",
+    summary="Import a STIX 2.1 bundle (incidents, sites, plans' public parts)",
 )
 def stix_import(body: StixBundleIn, request: Request, ctx: Ctx, who: Caller) -> JSONResponse:
-    """All or nothing; markings kept; the originator is the caller's organisation; objects
-    already imported (same STIX id, same organisation) are reported ``unchanged``."""
+    """All or nothing; markings kept; the originator is the caller's organisation. A newer
+    ``modified`` under a held STIX id is a new version (``updated``); the same or an older one
+    is ``unchanged``; an id held from another organisation is refused. Plans land as read-only
+    shared plan summaries, never as plans of ours."""
     require_scope(ctx, request, who, "write")
-    require_role(ctx, request, who, INCIDENT_ROLES | SITE_ROLES)
+    require_role(ctx, request, who, INCIDENT_ROLES | SITE_ROLES | PLAN_ROLES)
     payload = body.model_dump(mode="json")
     try:
         parsed = parse_bundle(payload, who)
@@ -137,6 +162,102 @@ def stix_import(body: StixBundleIn, request: Request, ctx: Ctx, who: Caller) -> 
         detail = {"rows": len(exc.rows), "bundle": str(payload.get("id"))[:100]}
         ctx.audit.record("stix.import", who, outcome="rejected", detail=detail)
         raise
+
+
+# ------------------------------------------------------------------ shared plan summaries
+
+
+class SharedApproval(BaseModel):
+    """A decision on a partner's plan, as the partner reported it."""
+
+    org: str
+    decision: str
+    time: str
+
+
+class SharedSummary(BaseModel):
+    """The area-level summary of a partner's plan (counts and bounding box)."""
+
+    patrols: int = 0
+    checkpoints: int = 0
+    sensors: int = 0
+    bbox: list[float] | None = None
+
+
+class SharedPlanPublic(MarkedPublic):
+    """The public parts of another organisation's plan, received over STIX/TAXII (read only:
+    never a plan of this instance; ``status`` and ``approvals`` are the sender's statement)."""
+
+    stix_id: str
+    title: str
+    status: str
+    version: int
+    lineage: str
+    forces: list[str]
+    created: datetime
+    decided: datetime | None
+    modified: datetime
+    approvals: list[SharedApproval]
+    summary: SharedSummary
+
+
+class SharedPlanList(BaseModel):
+    """A page of shared plan summaries."""
+
+    items: list[SharedPlanPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+def _shared_fields(m: Any) -> dict[str, Any]:
+    summary = m["summary"] if isinstance(m["summary"], dict) else {}
+    return {
+        "stix_id": m["stix_id"],
+        "title": m["title"],
+        "status": m["status"],
+        "version": m["version"],
+        "lineage": m["lineage"],
+        "forces": list(m["forces"]),
+        "created": iso(m["created"]),
+        "decided": iso(m["decided"]) if m["decided"] else None,
+        "modified": iso(m["modified"]),
+        "approvals": [
+            dict(zip(("org", "decision", "time"), a, strict=False)) for a in m["approvals"]
+        ],
+        "summary": summary,
+    }
+
+
+SHARED_PLAN = Resource(SHARED_PLANS, _shared_fields)
+
+
+@router.get(
+    "/shared-plans", response_model=SharedPlanList, summary="Partners' plans (public parts)"
+)
+def list_shared_plans(
+    request: Request,
+    ctx: Ctx,
+    who: Caller,
+    originator: Annotated[str | None, Query(max_length=200)] = None,
+    tlp: Annotated[list[str] | None, Query(max_length=5)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    """Shared plan summaries the caller may see (received by STIX upload or partner sync)."""
+    conds = common_filters(
+        SHARED_PLAN, tlp=tlp, originator=originator, q=q, text_columns=("title",)
+    )
+    return list_records(ctx, request, who, SHARED_PLAN, conds, limit=limit, offset=offset)
+
+
+@router.get(
+    "/shared-plans/{plan_id}", response_model=SharedPlanPublic, summary="One partner's plan"
+)
+def get_shared_plan(plan_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
+    """One shared plan summary, if the caller may see it (else 404, like a missing one)."""
+    return get_record(ctx, request, who, SHARED_PLAN, plan_id)
 
 
 def _selection(

@@ -16,6 +16,7 @@ API's bearer token; every page served is audited (``export.taxii``).
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -27,10 +28,20 @@ from sqlalchemy import select
 from corridorguard.api.context import ServerContext
 from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, require_role, require_scope
 from corridorguard.api.errors import ERROR_RESPONSES
-from corridorguard.api.queries import IncidentSearch
-from corridorguard.api.routes.sharing import visible_records
+from corridorguard.api.routes._taxii_records import (
+    KINDS,
+    Entry,
+    decode,
+    encode,
+    kinds_for_types,
+    page,
+    resolve_ids,
+    versions,
+)
 from corridorguard.errors import NotFoundError, ValidationError
-from corridorguard.sharing.stix import export_stix
+from corridorguard.sharing.policy import releasable
+from corridorguard.sharing.records import parse_time
+from corridorguard.sharing.stix import head_objects, record_modified, record_objects, stix_time
 from corridorguard.store.identity import Identity, OrgRow
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
@@ -73,7 +84,7 @@ def _collections(ctx: ServerContext, who: Identity) -> dict[str, dict[str, Any]]
         ALL_COLLECTION: {
             "id": ALL_COLLECTION,
             "title": "all",
-            "description": f"Every incident visible to {who.org}",
+            "description": f"Every incident, site and plan summary visible to {who.org}",
             "can_read": True,
             "can_write": False,
             "media_types": [STIX_MEDIA],
@@ -84,7 +95,7 @@ def _collections(ctx: ServerContext, who: Identity) -> dict[str, dict[str, Any]]
         out[cid] = {
             "id": cid,
             "title": f"to-{org}",
-            "description": f"Incidents {who.org} may pass on to {org}",
+            "description": f"Incidents, sites and plan summaries {who.org} may pass on to {org}",
             "can_read": True,
             "can_write": False,
             "media_types": [STIX_MEDIA],
@@ -106,7 +117,7 @@ def discovery(request: Request, ctx: Ctx, who: Caller) -> Response:
     return _taxii(
         {
             "title": "corridorguard TAXII 2.1",
-            "description": "Incidents shared under TLP 2.0 and REL-TO (read only)",
+            "description": "Incidents, sites and plans' public parts under TLP 2.0 and REL-TO",
             "default": root,
             "api_roots": [root],
         }
@@ -151,6 +162,79 @@ def _stamp(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_MATCH = Annotated[str | None, Query(max_length=4000)]
+_TYPE = re.compile(r"^[a-z][a-z0-9-]{1,249}$")
+_ID = re.compile(r"^[a-z][a-z0-9-]{1,249}--[0-9a-fA-F-]{36}$")
+
+
+def _split(value: str | None, fld: str, pattern: re.Pattern[str]) -> set[str] | None:
+    if value is None:
+        return None
+    parts = {p.strip() for p in value.split(",")}
+    if not parts or not all(pattern.match(p) for p in parts):
+        raise ValidationError(f"{fld}: comma-separated values of the right form", field=fld)
+    return parts
+
+
+def _version_spec(value: str | None) -> tuple[set[str], set[datetime]]:
+    """``match[version]``: keywords (last, first, all) and timestamps (default: last)."""
+    words: set[str] = set()
+    stamps: set[datetime] = set()
+    for p in (value or "last").split(","):
+        p = p.strip()
+        if p in ("last", "first", "all"):
+            words.add(p)
+            continue
+        try:
+            stamps.add(parse_time(p, field_name="match[version]"))
+        except ValidationError:
+            raise ValidationError(
+                "match[version]: last, first, all or STIX timestamps", field="match[version]"
+            ) from None
+        if "T" not in p:
+            raise ValidationError("match[version]: a STIX timestamp", field="match[version]")
+    return words, stamps
+
+
+def _version_ok(ctx: ServerContext, e: Entry, spec: tuple[set[str], set[datetime]]) -> bool:
+    words, stamps = spec
+    current = record_modified(e.record)
+    if words & {"last", "all"} or current in stamps:
+        return True
+    return "first" in words and versions(ctx, e, current)[0] == current
+
+
+def _after_utc(added_after: datetime | None) -> None:
+    if added_after is not None and added_after.tzinfo is None:
+        raise ValidationError("added_after needs a UTC offset (e.g. Z)", field="added_after")
+
+
+def _envelope(
+    ctx: ServerContext,
+    who: Identity,
+    coll: dict[str, Any],
+    entries: list[Entry],
+    *,
+    types: set[str] | None,
+    ids: set[str] | None,
+    spec: tuple[set[str], set[datetime]],
+) -> tuple[list[dict[str, Any]], list[Entry]]:
+    """Objects of the releasable entries (in date-added order) that pass the filters."""
+    to_org = coll.get("x_corridorguard_to_org")
+    keep = [
+        e
+        for e in entries
+        if releasable(who.actor, [e.record], to_org=to_org) and _version_ok(ctx, e, spec)
+    ]
+    objs = list(head_objects(e.record for e in keep))
+    objs += [o for e in keep for o in record_objects(e.record)]
+    out = []
+    for o in objs:
+        if (types is None or o.type in types) and (ids is None or o.id in ids):
+            out.append(json.loads(o.serialize()))
+    return out, keep
+
+
 @router.get("/api1/collections/{cid}/objects/", summary="Objects of a TAXII collection")
 def objects(
     cid: str,
@@ -159,39 +243,111 @@ def objects(
     who: Caller,
     added_after: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    next: Annotated[str | None, Query(max_length=20, pattern="^[0-9]+$")] = None,
+    next: Annotated[
+        str | None, Query(max_length=60, pattern=r"^[0-9]{1,20}\.[0-9]\.[0-9]{1,18}$")
+    ] = None,
+    match_type: Annotated[str | None, Query(alias="match[type]", max_length=4000)] = None,
+    match_id: Annotated[str | None, Query(alias="match[id]", max_length=4000)] = None,
+    match_version: Annotated[str | None, Query(alias="match[version]", max_length=4000)] = None,
 ) -> Response:
-    """An envelope of STIX objects; page with ``next``; filter with ``added_after``."""
+    """An envelope of STIX objects of incidents, sites and plans' public parts, in date-added
+    order; filter with ``added_after``, ``match[type]``, ``match[id]``, ``match[version]``
+    (``last`` (default), ``first``, ``all`` or timestamps: the newest version is served);
+    page with ``limit`` and ``next``."""
     _check(ctx, request, who)
     coll = _collection(ctx, who, cid)
-    if added_after is not None and added_after.tzinfo is None:
-        raise ValidationError("added_after needs a UTC offset (e.g. Z)", field="added_after")
-    offset = int(next) if next else 0
-    per = max(1, limit // 5)  # an incident is <= 5 objects (incl. identity and marking)
-    page = visible_records(
+    _after_utc(added_after)
+    types = _split(match_type, "match[type]", _TYPE)
+    ids = _split(match_id, "match[id]", _ID)
+    spec = _version_spec(match_version)
+    cursor = decode(next) if next else None
+    only = resolve_ids(ctx, who, ids) if ids is not None else None
+    entries, more = page(
         ctx,
         who,
-        IncidentSearch(added_after=added_after),
-        limit=per + 1,
-        offset=offset,
-        order_added=True,
+        kinds=kinds_for_types(types),
+        added_after=added_after,
+        cursor=cursor,
+        size=max(1, limit // 5),  # a record is <= 3 objects (+ its marking and identity)
+        only=only,
     )
-    more = len(page) > per
-    page = page[:per]
+    objs, keep = _envelope(ctx, who, coll, entries, types=types, ids=ids, spec=spec)
     to_org = coll.get("x_corridorguard_to_org")
-    bundle = export_stix(who.actor, incidents=[r for r, _ in page], to_org=to_org)
-    objs = [json.loads(o.serialize()) for o in bundle.get("objects", [])]
     ctx.audit.record(
         "export.taxii",
         who,
         target=f"collection/{cid}",
-        detail={"records": sum(1 for o in objs if o["type"] == "incident"), "to_org": to_org},
+        detail={"records": _counts(keep), "to_org": to_org},
     )
     body: dict[str, Any] = {"more": more, "objects": objs}
     if more:
-        body["next"] = str(offset + per)
+        body["next"] = encode(entries[-1].key)
     headers = {}
-    if page:
-        headers["X-TAXII-Date-Added-First"] = _stamp(page[0][1])
-        headers["X-TAXII-Date-Added-Last"] = _stamp(page[-1][1])
+    if keep:
+        headers["X-TAXII-Date-Added-First"] = _stamp(keep[0].added)
+        headers["X-TAXII-Date-Added-Last"] = _stamp(keep[-1].added)
     return _taxii(body, headers=headers)
+
+
+def _counts(entries: list[Entry]) -> dict[str, int]:
+    out = dict.fromkeys(KINDS, 0)
+    for e in entries:
+        out[e.kind] += 1
+    return out
+
+
+def _one(ctx: ServerContext, who: Identity, coll: dict[str, Any], object_id: str) -> Entry:
+    """The record exporting ``object_id`` in this collection (404 alike for unseen/missing)."""
+    missing = NotFoundError(f"no object {object_id}")
+    if not _ID.match(object_id):
+        raise missing
+    only = resolve_ids(ctx, who, {object_id})
+    entries, _ = page(ctx, who, kinds=set(KINDS), added_after=None, cursor=None, size=10, only=only)
+    to_org = coll.get("x_corridorguard_to_org")
+    for e in entries:
+        if releasable(who.actor, [e.record], to_org=to_org):
+            return e
+    raise missing
+
+
+@router.get("/api1/collections/{cid}/objects/{object_id}/", summary="One object (TAXII)")
+def get_object(
+    cid: str,
+    object_id: str,
+    request: Request,
+    ctx: Ctx,
+    who: Caller,
+    match_version: Annotated[str | None, Query(alias="match[version]", max_length=4000)] = None,
+) -> Response:
+    """An envelope with the object (its newest version; ``match[version]`` as for objects)."""
+    _check(ctx, request, who)
+    coll = _collection(ctx, who, cid)
+    spec = _version_spec(match_version)
+    entry = _one(ctx, who, coll, object_id)
+    objs, keep = _envelope(ctx, who, coll, [entry], types=None, ids={object_id}, spec=spec)
+    ctx.audit.record(
+        "export.taxii",
+        who,
+        target=f"collection/{cid}",
+        detail={"records": _counts(keep), "to_org": coll.get("x_corridorguard_to_org")},
+    )
+    headers = {}
+    if keep:
+        headers["X-TAXII-Date-Added-First"] = headers["X-TAXII-Date-Added-Last"] = _stamp(
+            entry.added
+        )
+    return _taxii({"more": False, "objects": objs}, headers=headers)
+
+
+@router.get(
+    "/api1/collections/{cid}/objects/{object_id}/versions/",
+    summary="Versions of one object (TAXII)",
+)
+def object_versions(cid: str, object_id: str, request: Request, ctx: Ctx, who: Caller) -> Response:
+    """Every version (``modified``) held of the object, oldest first: versions received
+    over STIX/TAXII are kept in ``stix_versions``; a record of ours has its current one."""
+    _check(ctx, request, who)
+    coll = _collection(ctx, who, cid)
+    entry = _one(ctx, who, coll, object_id)
+    held = versions(ctx, entry, record_modified(entry.record))
+    return _taxii({"more": False, "versions": [stix_time(v) for v in held]})
