@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
@@ -158,6 +159,12 @@ def live_server(app: Any) -> Iterator[str]:
 
 
 PG_URL = os.environ.get("CORRIDORGUARD_TEST_PG_URL", "")
+#: A PostgreSQL test: runs when a test database is given, and fails (never skips) in CI, where
+#: ``.ci/run`` sets ``CORRIDORGUARD_REQUIRE_PG=1``.
+NEEDS_PG = pytest.mark.skipif(
+    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
+    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
+)
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from api_world import PG_URL, Template, copy_world, incident, make_template, pg_schema
+from api_world import NEEDS_PG, Template, copy_world, incident, make_template, pg_schema
 from sqlalchemy import func, select, text
 
 from corridorguard.audit.verify import verify_log
@@ -298,20 +298,14 @@ def _pg(tmp_path: Path, cycles: int, seed: int) -> None:
         crash_cycles(url, t, cycles, tmp_path / "serve.log", seed=seed)
 
 
-PG = pytest.mark.skipif(
-    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
-    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
-)
-
-
 @pytest.mark.postgres
-@PG
+@NEEDS_PG
 def test_sigkill_during_concurrent_writes_postgresql(tmp_path: Path) -> None:
     _pg(tmp_path, 200, 0)
 
 
 @pytest.mark.postgres
 @pytest.mark.slow
-@PG
+@NEEDS_PG
 def test_sigkill_during_concurrent_writes_postgresql_many(tmp_path: Path) -> None:
     _pg(tmp_path, 1000, 1)

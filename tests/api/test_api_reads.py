@@ -3,7 +3,6 @@ models did: every field, every marking, every search filter, on SQLite and Postg
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 from api_world import (
     AGENCIES,
+    NEEDS_PG,
     PG_URL,
     ROLES,
     Template,
@@ -199,10 +199,7 @@ FIXED = [
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
-    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
-)
+@NEEDS_PG
 def test_reads_equal_the_response_models_on_postgresql(tmp_path: Path) -> None:
     from api_world import incident
 
@@ -225,10 +222,7 @@ def test_reads_equal_the_response_models_on_postgresql(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
-    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
-)
+@NEEDS_PG
 def test_an_idle_postgresql_connection_that_died_is_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,7 +10,6 @@ see must answer byte for byte like one that does not exist.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 from api_world import (
     AGENCIES,
-    PG_URL,
+    NEEDS_PG,
     Template,
     World,
     copy_world,
@@ -175,10 +174,7 @@ FIXED = [
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
-    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
-)
+@NEEDS_PG
 def test_every_read_path_on_postgresql(tmp_path: Path) -> None:
     with pg_schema() as url:
         t = make_template(tmp_path, url)
@@ -385,10 +381,7 @@ def test_a_fixed_world_covers_every_marking_and_kind(template: Template, tmp_pat
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
-    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
-)
+@NEEDS_PG
 def test_every_resource_read_path_on_postgresql(tmp_path: Path) -> None:
     with pg_schema() as url:
         t = make_template(tmp_path, url)

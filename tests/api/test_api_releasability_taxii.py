@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 from api_world import (
     AGENCIES,
-    PG_URL,
+    NEEDS_PG,
     Template,
     World,
     copy_world,
@@ -235,10 +234,7 @@ def test_a_fixed_world_covers_every_marking_and_kind(template: Template, tmp_pat
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
-    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
-)
+@NEEDS_PG
 def test_taxii_sites_and_plans_on_postgresql(tmp_path: Path) -> None:
     with pg_schema() as url:
         t = make_template(tmp_path, url)

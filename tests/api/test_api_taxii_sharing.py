@@ -5,13 +5,12 @@ uploaded as read-only shared plan summaries."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_world import (
-    PG_URL,
+    NEEDS_PG,
     Template,
     World,
     copy_world,
@@ -170,10 +169,7 @@ def test_upload_versions_by_modified_same_originator_only(world: World) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
-    reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
-)
+@NEEDS_PG
 def test_upload_versions_on_postgresql(tmp_path: Path) -> None:
     with pg_schema() as url:
         w = open_world(make_template(tmp_path, url), url)

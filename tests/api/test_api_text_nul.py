@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from api_world import (
-    PG_URL,
+    NEEDS_PG,
     Template,
     World,
     copy_world,
@@ -23,10 +22,7 @@ _PG = pytest.param(
     "postgresql",
     marks=[
         pytest.mark.postgres,
-        pytest.mark.skipif(
-            not PG_URL and os.environ.get("CORRIDORGUARD_REQUIRE_PG") != "1",
-            reason="needs CORRIDORGUARD_TEST_PG_URL (set by .ci/run, which also sets REQUIRE_PG=1)",
-        ),
+        NEEDS_PG,
     ],
 )
 
