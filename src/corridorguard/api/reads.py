@@ -170,22 +170,46 @@ class IncidentReads:
         return visible_incidents(actor, search)
 
     def _page_plan(self, actor: Actor | None, search: IncidentSearch | None) -> _Plan:
-        def build() -> _Plan:
-            base = self._base(actor, search)
-            total = (
-                select(func.count())
-                .select_from(base.with_only_columns(_I.c.id).subquery())
-                .scalar_subquery()
-            )
-            stmt = (
-                base.with_only_columns(*_COLUMNS, _red_list(self.dialect), total)
-                .order_by(_I.c.time, _I.c.id)
-                .limit(bindparam("cg_limit", 1))
-                .offset(bindparam("cg_offset", 0))
-            )
-            return self._compile(stmt, {"cg_limit": 1, "cg_offset": 0})
+        build = self._page_server if self.dialect == "postgresql" else self._page_local
+        return self._plan(("page", actor, search), lambda: build(self._base(actor, search)))
 
-        return self._plan(("page", actor, search), build)
+    def _page_local(self, base: Select[Any]) -> _Plan:
+        """SQLite: the page walks the time index and stops after ``limit`` rows; the total is a
+        scalar subquery over the same filter (both cheap on a local file)."""
+        total = (
+            select(func.count())
+            .select_from(base.with_only_columns(_I.c.id).subquery())
+            .scalar_subquery()
+        )
+        stmt = (
+            base.with_only_columns(*_COLUMNS, _red_list(self.dialect), total)
+            .order_by(_I.c.time, _I.c.id)
+            .limit(bindparam("cg_limit", 1))
+            .offset(bindparam("cg_offset", 0))
+        )
+        return self._compile(stmt, {"cg_limit": 1, "cg_offset": 0})
+
+    def _page_server(self, base: Select[Any]) -> _Plan:
+        """PostgreSQL: the policy filter runs **once**, over narrow ``(id, time)`` rows (a CTE
+        read twice, so materialised): the count and the page's ids come from it, and only the
+        page's rows are read in full. PostgreSQL's generic plan of the single-pass form
+        evaluated the filter twice over every row (count, then a sort of wide rows)."""
+        v = base.with_only_columns(_I.c.id, _I.c.time).cte("cg_visible")
+        ids = (
+            select(v.c.id, v.c.time)
+            .order_by(v.c.time, v.c.id)
+            .limit(bindparam("cg_limit", 1))
+            .offset(bindparam("cg_offset", 0))
+            .subquery("cg_page")
+        )
+        total = select(func.count()).select_from(v).scalar_subquery()
+        rows = ids.join(_I, _I.c.id == ids.c.id).outerjoin(_META, _META.c.incident_id == _I.c.id)
+        stmt = (
+            select(*_COLUMNS, _red_list(self.dialect), total)
+            .select_from(rows)
+            .order_by(ids.c.time, ids.c.id)
+        )
+        return self._compile(stmt, {"cg_limit": 1, "cg_offset": 0})
 
     def _count_plan(self, actor: Actor | None, search: IncidentSearch | None) -> _Plan:
         def build() -> _Plan:
