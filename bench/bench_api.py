@@ -7,7 +7,13 @@ answer arrived) with 50 concurrent connections for a fixed time per workload:
 
 * ``read-list``: ``GET /api/v1/incidents?limit=50`` (policy filter, count, page);
 * ``read-get``: ``GET /api/v1/incidents/{id}`` (random visible ids);
-* ``write``: ``POST /api/v1/incidents`` (one transaction: row, provenance, audit entry).
+* ``list-sites``, ``list-forecasts``, ``list-movements``, ``list-sensors``, ``list-plans``:
+  ``GET /api/v1/<resource>?limit=50`` over ``--seed-records`` seeded records of each;
+* ``write``: ``POST /api/v1/incidents`` (one transaction: row, provenance, audit entry);
+* ``write-sensor``: ``POST /api/v1/sensors`` (a marked resource's write path).
+
+Every seeded record is AMBER released to ORG-B; the reads are an ORG-B analyst's. On
+PostgreSQL the run uses a fresh schema of the given database (dropped at the end).
 
 Peer, same run, same machine: a bare FastAPI app (``sqlite3``, no auth, no policy, no audit) on
 the same table layout, to show what the policy, the audit log and the writer path cost.
@@ -18,14 +24,15 @@ Load generator: ``wrk`` (C, event-driven: it takes little of the CPU the server 
 generator (``--generator httpx``), which itself needs about a core at these rates and so
 inflates the latencies. ``uvloop`` and ``httptools`` (project dependencies) make uvicorn faster.
 
-Usage: ``PYTHONPATH=src python bench/bench_api.py [--seconds 10] [--clients 50] [--workers 2]``.
-Loopback only.
+Usage: ``PYTHONPATH=src python bench/bench_api.py [--seconds 10] [--clients 50] [--workers 2]
+[--workloads read-list,read-get] [--no-peer]``. Loopback only.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -35,7 +42,9 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -49,6 +58,33 @@ BODY = {
     "tlp": "AMBER",
     "rel_to": ["ORG-B"],
 }
+
+SENSOR = {
+    "name": "camera N-10 km 12",
+    "kind": "camera",
+    "lon": 62.3,
+    "lat": 25.1,
+    "fov_deg": 60,
+    "parameters": {"fps": 25},
+    "tlp": "AMBER",
+    "rel_to": ["ORG-B"],
+}
+#: A notional record of each resource (seeded AMBER REL-TO ORG-B by a planner of ORG-A).
+RECORDS: dict[str, dict[str, Any]] = {
+    "sites": {"name": "notional port", "type": "port", "lon": 62.3, "lat": 25.1,
+              "criticality": 4, "workers": 120},
+    "forecasts": {"name": "weekly", "model": "sepp", "valid_from": "2025-01-01T00:00:00Z",
+                  "valid_to": "2025-01-08T00:00:00Z", "params": {"bandwidth_m": 500},
+                  "values": [{"kind": "segment", "key": "N10-3", "value": 0.75}]},
+    "movements": {"name": "shift change", "origin": "gwadar", "destination": "turbat",
+                  "window_start": "2025-01-01T06:00:00Z", "window_end": "2025-01-01T09:00:00Z",
+                  "people": 40, "vehicles": 3},
+    "sensors": {k: v for k, v in SENSOR.items() if k not in ("tlp", "rel_to")},
+    "plans": {"title": "notional night patrols", "forces": ["ORG-A"],
+              "content": {"patrols": [{"route": ["n1", "n2"], "start": "22:00"}]}},
+}  # fmt: skip
+LISTS = tuple(f"list-{r}" for r in RECORDS)
+WORKLOADS = ("read-list", "read-get", *LISTS, "write", "write-sensor")
 
 PEER = textwrap.dedent(
     """
@@ -138,8 +174,10 @@ def setup_ours(url: str, tmp: Path, env: dict[str, str]) -> dict[str, str]:
     for org in ("ORG-A", "ORG-B", "ORG-C"):
         _cli(env, "orgs", "create", org, "--db", url)
     tokens = {}
-    for user, org in (("rep-a", "ORG-A"), ("ana-b", "ORG-B"), ("ana-c", "ORG-C")):
-        role = "reporter" if user.startswith("rep") else "analyst"
+    roles = {"rep": "reporter", "ana": "analyst", "pla": "planner"}
+    for user, org in (("rep-a", "ORG-A"), ("ana-b", "ORG-B"), ("ana-c", "ORG-C"),
+                      ("pla-a", "ORG-A")):  # fmt: skip
+        role = roles[user[:3]]
         _cli(env, "users", "create", user, "--org", org, "--role", role, "--password-stdin",
              "--db", url, stdin="a long benchmark password\n")  # fmt: skip
         tokens[user] = json.loads(_cli(env, "tokens", "create", "--user", user, "--db", url,
@@ -185,11 +223,14 @@ math.randomseed(%(seed)d)
 function request()
   local h = {}
   if token ~= "" then h["Authorization"] = "Bearer " .. token end
-  if kind == "write" then
+  if kind == "write" or kind == "write-sensor" then
     h["Content-Type"] = "application/json"
-    return wrk.format("POST", "/api/v1/incidents", h, body)
+    local path = kind == "write" and "/api/v1/incidents" or "/api/v1/sensors"
+    return wrk.format("POST", path, h, body)
   elseif kind == "read-get" then
     return wrk.format("GET", "/api/v1/incidents/" .. math.random(1, ids), h)
+  elseif kind:sub(1, 5) == "list-" then
+    return wrk.format("GET", "/api/v1/" .. kind:sub(6) .. "?limit=50", h)
   end
   return wrk.format("GET", "/api/v1/incidents?limit=50", h)
 end
@@ -206,7 +247,7 @@ def run_wrk(base: str, kind: str, token: str, ids: int, args: argparse.Namespace
     import json
 
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    body = json.dumps(BODY)
+    body = json.dumps(SENSOR if kind == "write-sensor" else BODY)
     script.write_text(WRK_LUA % {"token": token, "kind": kind, "ids": ids, "body": body, "seed": 1})
     cmd = ["wrk", "-t2", f"-c{args.clients}", f"-d{args.seconds:.0f}s", "--timeout", "30s",
            "-s", str(script), base]  # fmt: skip
@@ -217,11 +258,17 @@ def run_wrk(base: str, kind: str, token: str, ids: int, args: argparse.Namespace
     return n / (dur_us / 1e6), p50 / 1000, p95 / 1000, p99 / 1000, int(errors)
 
 
+def _lister(resource: str, token: str) -> Any:
+    return lambda r: ("GET", f"/api/v1/{resource}?limit=50", None, token, {200})
+
+
 def run_httpx(base: str, kind: str, token: str, ids: int, args: argparse.Namespace) -> tuple:
     make = {
         "read-list": lambda r: ("GET", "/api/v1/incidents?limit=50", None, token, {200}),
         "read-get": lambda r: ("GET", f"/api/v1/incidents/{r.randint(1, ids)}", None, token, {200}),
         "write": lambda r: ("POST", "/api/v1/incidents", BODY, token, {201}),
+        "write-sensor": lambda r: ("POST", "/api/v1/sensors", SENSOR, token, {201}),
+        **{k: _lister(k[5:], token) for k in LISTS},
     }[kind]
     lat, errors = asyncio.run(drive(base, args.clients, args.seconds, make, {}))
     return len(lat) / args.seconds, pct(lat, 50), pct(lat, 95), pct(lat, 99), errors
@@ -229,8 +276,11 @@ def run_httpx(base: str, kind: str, token: str, ids: int, args: argparse.Namespa
 
 def run(name: str, base: str, tokens: dict[str, str], args: argparse.Namespace, ids: int) -> None:
     gen = run_wrk if args.generator == "wrk" else run_httpx
-    for kind in ("read-list", "read-get", "write"):
-        token = tokens.get("rep-a" if kind == "write" else "ana-b", "")
+    for kind in args.workloads:
+        if name.startswith("peer") and kind not in ("read-list", "read-get", "write"):
+            continue
+        writer = {"write": "rep-a", "write-sensor": "pla-a"}
+        token = tokens.get(writer.get(kind, "ana-b"), "")
         thr, p50, p95, p99, errors = gen(base, kind, token, ids, args)
         load = os.getloadavg()[0]
         print(
@@ -245,6 +295,19 @@ def seed(base: str, token: str, n: int) -> None:
     with httpx.Client(base_url=base, timeout=60) as c:
         for _ in range(n):
             c.post("/api/v1/incidents", json=BODY, headers=headers)
+
+
+def seed_records(base: str, token: str, n: int) -> None:
+    """``n`` records of each resource, AMBER REL-TO ORG-B; half the plans proposed."""
+    headers = {"Authorization": f"Bearer {token}"}
+    marking = {"tlp": "AMBER", "rel_to": ["ORG-B"]}
+    with httpx.Client(base_url=base, timeout=60, headers=headers) as c:
+        for path, body in RECORDS.items():
+            for k in range(n):
+                r = c.post(f"/api/v1/{path}", json={**body, **marking})
+                r.raise_for_status()
+                if path == "plans" and k % 2:
+                    c.post(f"/api/v1/plans/{r.json()['id']}/propose", json={}).raise_for_status()
 
 
 def analyze(url: str) -> None:
@@ -277,8 +340,16 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--workers", type=int, default=2, help="also measure with N uvicorn workers")
     ap.add_argument("--seed-incidents", type=int, default=1000)
+    ap.add_argument("--seed-records", type=int, default=200, help="of each other resource")
     ap.add_argument("--generator", choices=("wrk", "httpx"), default=None)
+    ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated")
+    ap.add_argument("--no-peer", action="store_true", help="skip the bare FastAPI peer")
+    ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = ap.parse_args()
+    args.workloads = [w for w in args.workloads.split(",") if w]
+    unknown = sorted(set(args.workloads) - set(WORKLOADS))
+    if unknown:
+        raise SystemExit(f"unknown workloads: {unknown}; choose from {WORKLOADS}")
     if args.generator is None:
         args.generator = "wrk" if shutil.which("wrk") else "httpx"
     tmp = Path(tempfile.mkdtemp(prefix="cg-bench-"))
@@ -289,27 +360,67 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": SRC, "CORRIDORGUARD_AUDIT_KEY_FILE": str(key)}
     gen = args.generator
     print(f"{args.clients} concurrent clients (closed loop, {gen}), {args.seconds:.0f} s "
-          f"per workload, {args.seed_incidents} seeded incidents (AMBER REL-TO ORG-B), "
-          f"{os.cpu_count()} CPUs")  # fmt: skip
-    targets = [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
+          f"per workload, {args.seed_incidents} seeded incidents and {args.seed_records} of "
+          f"each other resource (AMBER REL-TO ORG-B), {os.cpu_count()} CPUs")  # fmt: skip
+    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    targets = [] if args.no_sqlite else [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
     if os.environ.get("CORRIDORGUARD_BENCH_PG_URL"):
         targets.append(("PostgreSQL", os.environ["CORRIDORGUARD_BENCH_PG_URL"]))
-    for backend, url in targets:
-        tokens = setup_ours(url, tmp, env)
-        seeded = False
-        for workers in sorted({1, args.workers}):
-            base, proc = serve_ours(url, env, workers)
-            try:
-                if not seeded:
-                    seed(base, tokens["rep-a"], args.seed_incidents)
-                    seeded = True
-                    analyze(url)
-                name = f"corridorguard {backend} w={workers}"
-                run(name, base, tokens, args, args.seed_incidents)
-            finally:
-                proc.terminate()
-                proc.wait()
-    # peer: bare FastAPI + sqlite3, same table shape, no auth / policy / audit
+    for backend, given in targets:
+        with fresh_schema(given) as url:
+            bench_backend(backend, url, tmp, env, args)
+    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    if not args.no_peer:
+        run_peer(tmp, env, args)
+
+
+@contextlib.contextmanager
+def fresh_schema(url: str) -> Iterator[str]:
+    """PostgreSQL: ``url`` with ``search_path`` on a new schema (dropped afterwards), so every
+    run starts from an empty database; SQLite: ``url`` itself (a fresh file)."""
+    if not url.startswith("postgresql"):
+        yield url
+        return
+    import uuid
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+
+    schema = f"cg_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def bench_backend(
+    backend: str, url: str, tmp: Path, env: dict[str, str], args: argparse.Namespace
+) -> None:
+    tokens = setup_ours(url, tmp, env)
+    seeded = False
+    for workers in sorted({1, args.workers}):
+        base, proc = serve_ours(url, env, workers)
+        try:
+            if not seeded:
+                seed(base, tokens["rep-a"], args.seed_incidents)
+                seed_records(base, tokens["pla-a"], args.seed_records)
+                seeded = True
+                analyze(url)
+            name = f"corridorguard {backend} w={workers}"
+            run(name, base, tokens, args, args.seed_incidents)
+        finally:
+            proc.terminate()
+            proc.wait()
+
+
+def run_peer(tmp: Path, env: dict[str, str], args: argparse.Namespace) -> None:
+    """The peer: bare FastAPI + sqlite3, same table shape, no auth / policy / audit."""
     peer_py = tmp / "peer.py"
     peer_py.write_text(PEER)
     port = _port()

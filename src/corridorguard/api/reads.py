@@ -33,18 +33,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import orjson
-from sqlalchemy import Engine, Select, bindparam, case, func, select
+from pydantic import BaseModel
+from sqlalchemy import Engine, Select, and_, bindparam, case, func, select
 from starlette.concurrency import run_in_threadpool
 
-from corridorguard.api.queries import IncidentSearch, iso, visible_incidents
-from corridorguard.sharing.policy import Actor
+from corridorguard.api.queries import IncidentSearch, iso, visible_incidents, visible_rows
+from corridorguard.sharing.policy import Actor, MarkingColumns
 from corridorguard.store.marks import IncidentMetaRow, IncidentRedRow
 from corridorguard.store.models import IncidentRow
 
-__all__ = ["SERVER_READS", "IncidentReads"]
+__all__ = ["SERVER_READS", "IncidentReads", "Reads", "RecordList"]
 
 _I = IncidentRow.__table__
 _META = IncidentMetaRow.__table__
@@ -118,8 +119,211 @@ def _json_list(value: Any) -> list[str]:
     return list(orjson.loads(value) if isinstance(value, str | bytes) else value)
 
 
-class IncidentReads:
-    """Compiled get/list statements of incidents for one engine (thread-safe)."""
+# ------------------------------------------------------------------ other marked resources
+
+
+@dataclass(frozen=True)
+class RecordList:
+    """How ``GET /<resources>`` of one marked resource answers (sites, forecasts, movements,
+    sensors, plans): its table and marking, the list model (its items' fields, in their order,
+    are the keys of every item) and the page order (``(column, descending)`` pairs, last the
+    id as tie-breaker). ``approvals``: the plan-approval table (plans only).
+
+    An item's keys are the model's fields: ``rel_to`` and ``red_recipients`` come from the
+    marking's association tables (sorted), ``approvals`` from ``approvals``, every other key is
+    the table's column of that name (datetimes written as :func:`~corridorguard.api.queries.iso`).
+    """
+
+    kind: str
+    table: Any  # a Table (or a mapped class's __table__)
+    marking: MarkingColumns
+    page: type[BaseModel]
+    order: tuple[tuple[Any, bool], ...]
+    approvals: Any = None
+
+    @property
+    def model(self) -> type[BaseModel]:
+        """The item model (``items: list[Model]`` of :attr:`page`)."""
+        item = get_args(self.page.model_fields["items"].annotation)[0]
+        assert isinstance(item, type) and issubclass(item, BaseModel)
+        return item
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self.model.model_fields)
+
+    @property
+    def columns(self) -> tuple[Any, ...]:
+        return tuple(self.table.c[f] for f in self.fields if f in self.table.c)
+
+
+_COMPUTED = ("rel_to", "red_recipients", "approvals")
+
+
+def _agg(dialect: str, value: Any) -> Any:
+    return (func.json_agg if dialect == "postgresql" else func.json_group_array)(value)
+
+
+def _aware(value: Any) -> datetime:
+    t = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _approvals(value: Any) -> list[dict[str, Any]]:
+    """``[[org, username, decision, decided_at], ...]`` as the API's approvals, in decision
+    order (time, then organisation: the order of ``GET /plans/{id}``)."""
+    rows = [(_aware(d), org, user, dec) for org, user, dec, d in _json_rows(value)]
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return [
+        {"org": org, "username": user, "decision": dec, "decided_at": iso(t)}
+        for t, org, user, dec in rows
+    ]
+
+
+def _json_rows(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(orjson.loads(value) if isinstance(value, str | bytes) else value)
+
+
+class _RecordReads:
+    """:meth:`Reads.records` (a mixin: it shares the plan cache, the gate and the runner)."""
+
+    dialect: str
+    engine: Engine
+    _readers: dict[str, list[Callable[[Any], Any] | None]]
+
+    def _compile(self, stmt: Select[Any], dynamic: dict[str, Any]) -> _Plan:
+        raise NotImplementedError
+
+    def _plan(self, key: tuple[Any, ...], build: Callable[[], _Plan]) -> _Plan:
+        raise NotImplementedError
+
+    def _fetch(
+        self, plan: _Plan, dynamic: dict[str, Any], described: list[Any] | None = None
+    ) -> list[Any]:
+        raise NotImplementedError
+
+    def _extras(self, spec: RecordList) -> list[Any]:
+        """Per-row aggregates: REL-TO organisations, RED recipients (and a plan's approvals)."""
+        t = spec.table
+        out = []
+        for pair in (spec.marking.rel_to, spec.marking.red_recipients):
+            rid, col = pair
+            out.append(select(_agg(self.dialect, col)).where(rid == t.c.id).scalar_subquery())
+        if spec.approvals is not None:
+            a = spec.approvals.c
+            build = func.json_build_array if self.dialect == "postgresql" else func.json_array
+            row = build(a.org, a.username, a.decision, a.decided_at)
+            out.append(select(_agg(self.dialect, row)).where(a.plan_id == t.c.id).scalar_subquery())
+        return out
+
+    def _record_page(self, spec: RecordList, base: Select[Any]) -> _Plan:
+        """One statement: the page's rows with their marking lists, and the total (the policy
+        filter evaluated once, over narrow rows, as for incidents on PostgreSQL)."""
+        t = spec.table
+        keys = [c for c, _ in spec.order if c is not t.c.id]
+        v = base.with_only_columns(t.c.id, *keys).cte(f"cg_visible_{spec.kind}")
+
+        def by(source: Any) -> list[Any]:
+            cols = [source.c[c.name] for c, _ in spec.order]
+            return [c.desc() if d else c for c, (_, d) in zip(cols, spec.order, strict=True)]
+
+        ids = (
+            select(v)
+            .order_by(*by(v))
+            .limit(bindparam("cg_limit", 1))
+            .offset(bindparam("cg_offset", 0))
+            .subquery("cg_page")
+        )
+        total = select(func.count()).select_from(v).scalar_subquery()
+        stmt = (
+            select(*spec.columns, *self._extras(spec), total)
+            .select_from(ids.join(t, t.c.id == ids.c.id))
+            .order_by(*by(ids))
+        )
+        return self._compile(stmt, {"cg_limit": 1, "cg_offset": 0})
+
+    def _record_count(self, base: Select[Any]) -> _Plan:
+        return self._compile(select(func.count()).select_from(base.subquery()), {})
+
+    def _reader(self, spec: RecordList, types: list[Any]) -> list[Callable[[Any], Any] | None]:
+        """SQLAlchemy's result processors of the spec's columns, given the driver's type codes
+        (as a ``Result`` applies them)."""
+        found = self._readers.get(spec.kind)
+        if found is None:
+            dialect = self.engine.dialect
+            found = [
+                c.type._cached_result_processor(dialect, code)
+                for c, code in zip(spec.columns, types, strict=False)
+            ]
+            self._readers[spec.kind] = found
+        return found
+
+    def _record_items(
+        self, spec: RecordList, rows: list[Any], types: list[Any]
+    ) -> list[dict[str, Any]]:
+        procs = self._reader(spec, types)
+        n = len(procs)
+        names = [c.name for c in spec.columns]
+        items = []
+        for r in rows:
+            values: dict[str, Any] = {}
+            for k, (name, proc) in enumerate(zip(names, procs, strict=True)):
+                v = r[k] if proc is None else proc(r[k])
+                values[name] = iso(v) if isinstance(v, datetime) else v
+            values["rel_to"] = sorted(_json_list(r[n]))
+            values["red_recipients"] = sorted(_json_list(r[n + 1]))
+            if spec.approvals is not None:
+                values["approvals"] = _approvals(r[n + 2])
+            items.append({f: values[f] for f in spec.fields})
+        return items
+
+    def records(
+        self,
+        spec: RecordList,
+        actor: Actor | None,
+        key: tuple[Any, ...],
+        conds: Callable[[], Sequence[Any]],
+        limit: int,
+        offset: int,
+    ) -> bytes:
+        """The JSON of one page of ``spec``'s records ``actor`` may see (``items``, ``total``,
+        ``limit``, ``offset``): :func:`~corridorguard.api.queries.visible_rows` and ``conds()``
+        (the list's filters; ``key`` identifies their values, built only on a plan-cache miss).
+        """
+
+        def base() -> Select[Any]:
+            stmt = visible_rows(actor, spec.table, spec.marking)
+            extra = list(conds())
+            return stmt.where(and_(*extra)) if extra else stmt
+
+        plan = self._plan(
+            ("records", spec.kind, actor, key), lambda: self._record_page(spec, base())
+        )
+        types: list[Any] = []
+        rows = self._fetch(plan, {"cg_limit": limit, "cg_offset": offset}, types)
+        if rows:
+            total = int(rows[0][-1])
+        elif offset == 0:
+            total = 0
+        else:  # past the end: no row carries the total
+            count = self._plan(
+                ("records-count", spec.kind, actor, key), lambda: self._record_count(base())
+            )
+            total = int(self._fetch(count, {})[0][0])
+        values = {"items": self._record_items(spec, rows, types), "total": total}
+        values |= {"limit": limit, "offset": offset}
+        page = {k: values[k] for k in spec.page.model_fields}  # the list model's key order
+        try:
+            return orjson.dumps(page)
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a JSON field
+            return spec.page.model_validate(page).model_dump_json().encode()
+
+
+class Reads(_RecordReads):
+    """Compiled get/list statements for one engine (thread-safe): incidents, and the lists of
+    the other marked resources (:meth:`records`)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -128,6 +332,7 @@ class IncidentReads:
         self._lock = threading.Lock()
         self._utc = _utc_reader(self.dialect)
         self._gate: asyncio.Semaphore | None = None
+        self._readers: dict[str, list[Callable[[Any], Any] | None]] = {}
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a read (``self.page``, ``self.one``) from an ``async`` endpoint (see the module
@@ -231,8 +436,11 @@ class IncidentReads:
 
     # ------------------------------------------------------------------ running
 
-    def _fetch(self, plan: _Plan, dynamic: dict[str, Any]) -> list[Any]:
-        """Run one statement on a pooled connection, outside any explicit transaction."""
+    def _fetch(
+        self, plan: _Plan, dynamic: dict[str, Any], described: list[Any] | None = None
+    ) -> list[Any]:
+        """Run one statement on a pooled connection, outside any explicit transaction
+        (``described``, if given, receives the cursor's column type codes)."""
         raw = self.engine.raw_connection()
         try:
             dbapi = raw.driver_connection
@@ -243,6 +451,8 @@ class IncidentReads:
                 cur = raw.cursor()
                 try:
                     cur.execute(plan.sql, plan.params(dynamic))
+                    if described is not None:
+                        described.extend(d[1] for d in cur.description)
                     return list(cur.fetchall())
                 finally:
                     cur.close()
@@ -291,3 +501,7 @@ class IncidentReads:
             total = int(self._fetch(self._count_plan(actor, search), {})[0][0])
         items = [self._item(r) for r in rows]
         return orjson.dumps({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+#: The former name (incidents were the first resource on this path).
+IncidentReads = Reads

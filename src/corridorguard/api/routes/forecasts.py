@@ -13,20 +13,20 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, insert, select
 
 from corridorguard.api.context import Tx
-from corridorguard.api.deps import Caller, Ctx, RecordId, clean_query
+from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, RecordId, authorize, clean_query
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.queries import iso, visible_rows
+from corridorguard.api.reads import RecordList
 from corridorguard.api.routes._marked import (
     IDEMPOTENCY,
     Resource,
     common_filters,
     create_record,
     get_record,
-    list_records,
     update_record,
 )
 from corridorguard.api.schemas.resources import (
@@ -78,8 +78,18 @@ def create_forecast(body: ForecastCreate, request: Request, ctx: Ctx, who: Calle
     )
 
 
+_C = FORECASTS.table.c
+FORECAST_LIST = RecordList(
+    "forecast",
+    FORECASTS.table,
+    FORECASTS.marking,
+    ForecastList,
+    ((_C.valid_from, True), (_C.id, False)),
+)
+
+
 @router.get("", response_model=ForecastList, summary="List and search forecasts")
-def list_forecasts(
+async def list_forecasts(
     request: Request,
     ctx: Ctx,
     who: Caller,
@@ -91,18 +101,25 @@ def list_forecasts(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> dict[str, Any]:
-    """Forecasts the caller may see; ``valid_at`` keeps those whose window holds that time."""
-    c = FORECASTS.table.c
-    conds = common_filters(FORECAST, tlp=tlp, originator=originator, scenario=scenario, q=q)
-    if model is not None:
-        conds.append(c.model == model)
-    if valid_at is not None:
-        if valid_at.tzinfo is None:
-            raise ValidationError("valid_at needs a UTC offset (e.g. Z)", field="valid_at")
-        conds += [c.valid_from <= valid_at, c.valid_to > valid_at]
-    order = (c.valid_from.desc(),)
-    return list_records(ctx, request, who, FORECAST, conds, limit=limit, offset=offset, order=order)
+) -> Response:
+    """Forecasts the caller may see (newest window first); ``valid_at`` keeps those whose
+    window holds that time."""
+    if valid_at is not None and valid_at.tzinfo is None:
+        raise ValidationError("valid_at needs a UTC offset (e.g. Z)", field="valid_at")
+    await authorize(ctx, request, who, "read", OPERATIONAL)
+    key = (scenario, model, valid_at, tuple(tlp or ()), originator, q)
+
+    def conds() -> list[Any]:
+        found = common_filters(FORECAST, tlp=tlp, originator=originator, scenario=scenario, q=q)
+        if model is not None:
+            found.append(_C.model == model)
+        if valid_at is not None:
+            found += [_C.valid_from <= valid_at, _C.valid_to > valid_at]
+        return found
+
+    reads = ctx.reads
+    body = await reads.run(reads.records, FORECAST_LIST, who.actor, key, conds, limit, offset)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{forecast_id}", response_model=ForecastPublic, summary="One forecast's metadata")

@@ -13,20 +13,20 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import or_, select
 
 from corridorguard.api.context import Tx
-from corridorguard.api.deps import Caller, Ctx, RecordId, clean_query
+from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, RecordId, authorize, clean_query
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.queries import iso
+from corridorguard.api.reads import RecordList
 from corridorguard.api.routes._marked import (
     IDEMPOTENCY,
     Resource,
     common_filters,
     create_record,
     get_record,
-    list_records,
     update_record,
 )
 from corridorguard.api.schemas.resources import (
@@ -75,8 +75,18 @@ def create_movement(body: MovementCreate, request: Request, ctx: Ctx, who: Calle
     return create_record(ctx, request, who, MOVEMENT, body, values, roles=MOVERS, after=check_force)
 
 
+_C = MOVEMENTS.table.c
+MOVEMENT_LIST = RecordList(
+    "movement",
+    MOVEMENTS.table,
+    MOVEMENTS.marking,
+    MovementList,
+    ((_C.window_start, False), (_C.id, False)),
+)
+
+
 @router.get("", response_model=MovementList, summary="List and search movements")
-def list_movements(
+async def list_movements(
     request: Request,
     ctx: Ctx,
     who: Caller,
@@ -90,23 +100,30 @@ def list_movements(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> dict[str, Any]:
-    """Movements the caller may see; ``since``/``until`` keep windows overlapping them."""
-    c = MOVEMENTS.table.c
-    conds = common_filters(MOVEMENT, tlp=tlp, originator=originator, scenario=scenario, q=q)
-    if force is not None:
-        conds.append(c.force == force)
-    if node is not None:
-        conds.append(or_(c.origin == node, c.destination == node))
+) -> Response:
+    """Movements the caller may see (earliest window first); ``since``/``until`` keep windows
+    overlapping them."""
     for name, t in (("since", since), ("until", until)):
         if t is not None and t.tzinfo is None:
             raise ValidationError("times need a UTC offset (e.g. Z)", field=name)
-    if since is not None:
-        conds.append(c.window_end > since)
-    if until is not None:
-        conds.append(c.window_start < until)
-    order = (c.window_start,)
-    return list_records(ctx, request, who, MOVEMENT, conds, limit=limit, offset=offset, order=order)
+    await authorize(ctx, request, who, "read", OPERATIONAL)
+    key = (scenario, force, node, since, until, tuple(tlp or ()), originator, q)
+
+    def conds() -> list[Any]:
+        found = common_filters(MOVEMENT, tlp=tlp, originator=originator, scenario=scenario, q=q)
+        if force is not None:
+            found.append(_C.force == force)
+        if node is not None:
+            found.append(or_(_C.origin == node, _C.destination == node))
+        if since is not None:
+            found.append(_C.window_end > since)
+        if until is not None:
+            found.append(_C.window_start < until)
+        return found
+
+    reads = ctx.reads
+    body = await reads.run(reads.records, MOVEMENT_LIST, who.actor, key, conds, limit, offset)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{movement_id}", response_model=MovementPublic, summary="One movement")

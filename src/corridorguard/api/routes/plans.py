@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Select, func, select
 
 from corridorguard.api.context import ServerContext, Tx
@@ -26,6 +26,7 @@ from corridorguard.api.deps import (
     Caller,
     Ctx,
     RecordId,
+    authorize,
     clean_query,
     require_role,
     require_scope,
@@ -33,6 +34,7 @@ from corridorguard.api.deps import (
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import iso
+from corridorguard.api.reads import RecordList
 from corridorguard.api.schemas.plans import (
     PlanCreate,
     PlanDecision,
@@ -198,8 +200,13 @@ def create_plan(body: PlanCreate, request: Request, ctx: Ctx, who: Caller) -> JS
     return idempotent_post(ctx, request, who, body.model_dump(mode="json"), run)
 
 
+PLAN_LIST = RecordList(
+    "plan", _P, PLAN_MARKING, PlanList, ((_P.c.id, True),), approvals=PlanApprovalRow.__table__
+)
+
+
 @router.get("", response_model=PlanList)
-def list_plans(
+async def list_plans(
     request: Request,
     ctx: Ctx,
     who: Caller,
@@ -207,20 +214,22 @@ def list_plans(
     lineage: Annotated[str | None, Query(max_length=36)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> dict[str, Any]:
+) -> Response:
     """Plans the caller may see (newest first)."""
-    require_scope(ctx, request, who, "read")
-    require_role(ctx, request, who, OPERATIONAL)
-    stmt = _visible(who.actor)
-    if status is not None:
-        stmt = stmt.where(PlanRow.status == status)
-    if lineage is not None:
-        stmt = stmt.where(PlanRow.lineage == lineage)
-    with ctx.store.session(write=False) as s:
-        total = s.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = s.scalars(stmt.order_by(PlanRow.id.desc()).limit(limit).offset(offset)).all()
-        items = [_public(s, r) for r in rows]
-    return {"items": items, "total": int(total or 0), "limit": limit, "offset": offset}
+    await authorize(ctx, request, who, "read", OPERATIONAL)
+
+    def conds() -> list[Any]:
+        found = []
+        if status is not None:
+            found.append(_P.c.status == status)
+        if lineage is not None:
+            found.append(_P.c.lineage == lineage)
+        return found
+
+    reads = ctx.reads
+    key = (status, lineage)
+    body = await reads.run(reads.records, PLAN_LIST, who.actor, key, conds, limit, offset)
+    return Response(body, media_type="application/json")
 
 
 def _deny_missing(ctx: ServerContext, who: Identity, plan_id: int, action: str) -> NotFoundError:

@@ -11,17 +11,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from corridorguard.api.deps import Caller, Ctx, RecordId, clean_query
+from corridorguard.api.deps import OPERATIONAL, Caller, Ctx, RecordId, authorize, clean_query
 from corridorguard.api.errors import ERROR_RESPONSES
+from corridorguard.api.reads import RecordList
 from corridorguard.api.routes._marked import (
     IDEMPOTENCY,
     Resource,
     common_filters,
     create_record,
     get_record,
-    list_records,
+    parse_bbox,
     update_record,
 )
 from corridorguard.api.schemas.resources import SensorCreate, SensorList, SensorPublic, SensorUpdate
@@ -50,8 +51,12 @@ def create_sensor(body: SensorCreate, request: Request, ctx: Ctx, who: Caller) -
     return create_record(ctx, request, who, SENSOR, body, values, roles=PLACERS)
 
 
+_C = SENSORS.table.c
+SENSOR_LIST = RecordList("sensor", SENSORS.table, SENSORS.marking, SensorList, ((_C.id, False),))
+
+
 @router.get("", response_model=SensorList, summary="List and search sensors")
-def list_sensors(
+async def list_sensors(
     request: Request,
     ctx: Ctx,
     who: Caller,
@@ -65,19 +70,27 @@ def list_sensors(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> dict[str, Any]:
+) -> Response:
     """Sensors the caller may see, with optional filters."""
-    c = SENSORS.table.c
-    conds = common_filters(
-        SENSOR, tlp=tlp, originator=originator, scenario=scenario, bbox=bbox, q=q
-    )
-    if kind:
-        conds.append(c.kind.in_(list(kind)))
-    if status is not None:
-        conds.append(c.status == status)
-    if segment is not None:
-        conds.append(c.segment == segment)
-    return list_records(ctx, request, who, SENSOR, conds, limit=limit, offset=offset)
+    parse_bbox(bbox)  # a malformed box: 422 (before the role check, as before)
+    await authorize(ctx, request, who, "read", OPERATIONAL)
+    key = (scenario, tuple(kind or ()), status, segment, tuple(tlp or ()), originator, bbox, q)
+
+    def conds() -> list[Any]:
+        found = common_filters(
+            SENSOR, tlp=tlp, originator=originator, scenario=scenario, bbox=bbox, q=q
+        )
+        if kind:
+            found.append(_C.kind.in_(list(kind)))
+        if status is not None:
+            found.append(_C.status == status)
+        if segment is not None:
+            found.append(_C.segment == segment)
+        return found
+
+    reads = ctx.reads
+    body = await reads.run(reads.records, SENSOR_LIST, who.actor, key, conds, limit, offset)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{sensor_id}", response_model=SensorPublic, summary="One sensor")

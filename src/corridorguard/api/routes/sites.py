@@ -11,13 +11,23 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from corridorguard.api.context import Tx
-from corridorguard.api.deps import Caller, Ctx, RecordId, clean_query, require_role, require_scope
+from corridorguard.api.deps import (
+    OPERATIONAL,
+    Caller,
+    Ctx,
+    RecordId,
+    authorize,
+    clean_query,
+    require_role,
+    require_scope,
+)
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
+from corridorguard.api.reads import RecordList
 from corridorguard.api.routes._marked import (
     IDEMPOTENCY,
     Resource,
@@ -25,7 +35,7 @@ from corridorguard.api.routes._marked import (
     create_record,
     get_record,
     insert_record,
-    list_records,
+    parse_bbox,
     update_record,
 )
 from corridorguard.api.schemas.resources import (
@@ -106,8 +116,11 @@ def from_scenario(
     return idempotent_post(ctx, request, who, body.model_dump(mode="json"), run)
 
 
+SITE_LIST = RecordList("site", SITES.table, SITES.marking, SiteList, ((SITES.table.c.id, False),))
+
+
 @router.get("", response_model=SiteList, summary="List and search sites")
-def list_sites(
+async def list_sites(
     request: Request,
     ctx: Ctx,
     who: Caller,
@@ -119,12 +132,22 @@ def list_sites(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> dict[str, Any]:
+) -> Response:
     """Sites the caller may see, with optional filters."""
-    conds = common_filters(SITE, tlp=tlp, originator=originator, scenario=scenario, bbox=bbox, q=q)
-    if type:
-        conds.append(SITES.table.c.type.in_(list(type)))
-    return list_records(ctx, request, who, SITE, conds, limit=limit, offset=offset)
+    parse_bbox(bbox)  # a malformed box: 422 (before the role check, as before)
+    await authorize(ctx, request, who, "read", OPERATIONAL)
+    key = (scenario, tuple(type or ()), tuple(tlp or ()), originator, bbox, q)
+
+    def conds() -> list[Any]:
+        found = common_filters(
+            SITE, tlp=tlp, originator=originator, scenario=scenario, bbox=bbox, q=q
+        )
+        if type:
+            found.append(SITES.table.c.type.in_(list(type)))
+        return found
+
+    body = await ctx.reads.run(ctx.reads.records, SITE_LIST, who.actor, key, conds, limit, offset)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{site_id}", response_model=SitePublic, summary="One site")
