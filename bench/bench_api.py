@@ -284,7 +284,7 @@ def run(name: str, base: str, tokens: dict[str, str], args: argparse.Namespace, 
         thr, p50, p95, p99, errors = gen(base, kind, token, ids, args)
         load = os.getloadavg()[0]
         print(
-            f"{name:<30} {kind:<10} {thr:8.1f} req/s  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+            f"{name:<30} {kind:<14} {thr:8.1f} req/s  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
             f"p99 {p99:7.1f} ms  errors {errors}  load {load:.1f}",
             flush=True,
         )
