@@ -274,9 +274,16 @@ def run_httpx(base: str, kind: str, token: str, ids: int, args: argparse.Namespa
     return len(lat) / args.seconds, pct(lat, 50), pct(lat, 95), pct(lat, 99), errors
 
 
-def run(name: str, base: str, tokens: dict[str, str], args: argparse.Namespace, ids: int) -> None:
+def run(
+    name: str,
+    base: str,
+    tokens: dict[str, str],
+    args: argparse.Namespace,
+    ids: int,
+    workloads: list[str],
+) -> None:
     gen = run_wrk if args.generator == "wrk" else run_httpx
-    for kind in args.workloads:
+    for kind in workloads:
         if name.startswith("peer") and kind not in ("read-list", "read-get", "write"):
             continue
         writer = {"write": "rep-a", "write-sensor": "pla-a"}
@@ -402,21 +409,26 @@ def fresh_schema(url: str) -> Iterator[str]:
 def bench_backend(
     backend: str, url: str, tmp: Path, env: dict[str, str], args: argparse.Namespace
 ) -> None:
+    """Every read workload with 1 and N workers, then the writes (so the reads of every worker
+    count see the same seeded data, not the rows an earlier write workload added)."""
     tokens = setup_ours(url, tmp, env)
     seeded = False
-    for workers in sorted({1, args.workers}):
-        base, proc = serve_ours(url, env, workers)
-        try:
-            if not seeded:
-                seed(base, tokens["rep-a"], args.seed_incidents)
-                seed_records(base, tokens["pla-a"], args.seed_records)
-                seeded = True
-                analyze(url)
-            name = f"corridorguard {backend} w={workers}"
-            run(name, base, tokens, args, args.seed_incidents)
-        finally:
-            proc.terminate()
-            proc.wait()
+    reads = [k for k in args.workloads if not k.startswith("write")]
+    writes = [k for k in args.workloads if k.startswith("write")]
+    for phase in (reads, writes):
+        for workers in sorted({1, args.workers}) if phase else ():
+            base, proc = serve_ours(url, env, workers)
+            try:
+                if not seeded:
+                    seed(base, tokens["rep-a"], args.seed_incidents)
+                    seed_records(base, tokens["pla-a"], args.seed_records)
+                    seeded = True
+                    analyze(url)
+                name = f"corridorguard {backend} w={workers}"
+                run(name, base, tokens, args, args.seed_incidents, phase)
+            finally:
+                proc.terminate()
+                proc.wait()
 
 
 def run_peer(tmp: Path, env: dict[str, str], args: argparse.Namespace) -> None:
@@ -438,7 +450,7 @@ def run_peer(tmp: Path, env: dict[str, str], args: argparse.Namespace) -> None:
     try:
         _wait(base, proc)
         seed(base, "", args.seed_incidents)
-        run("peer FastAPI+sqlite3 w=1", base, {}, args, args.seed_incidents)
+        run("peer FastAPI+sqlite3 w=1", base, {}, args, args.seed_incidents, args.workloads)
     finally:
         proc.terminate()
         proc.wait()
