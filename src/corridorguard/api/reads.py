@@ -1,4 +1,5 @@
-"""The hot read paths of ``/incidents`` (one record, one page) as ready JSON bytes.
+"""The hot read paths as ready JSON bytes: ``/incidents`` (one record, one page) and the lists
+of sites, forecasts, movements, sensors and plans (:meth:`Reads.records`, :class:`RecordList`).
 
 Same answer as building :class:`~corridorguard.api.schemas.incidents.IncidentPublic` models and
 serialising them (a test compares the bytes), at a fraction of the cost (issue 7's load goal):
@@ -7,10 +8,12 @@ serialising them (a test compares the bytes), at a fraction of the cost (issue 7
   compiled to SQL) with only the columns the answer needs, built and compiled **once per caller
   and search** (an LRU of :class:`_Plan`), then run on the driver's cursor with its parameters
   already processed; only the limit, offset or id change per request;
-* one statement per request: the page carries the total as an uncorrelated scalar subquery over
-  the same filtered rows (evaluated once by SQLite and PostgreSQL), and each TLP:RED row its
-  named recipients as a correlated JSON aggregate (evaluated for RED rows only), so a request
-  is one round trip and one consistent snapshot without ``BEGIN``/``COMMIT``;
+* one statement per request: the page carries the total (SQLite: an uncorrelated scalar
+  subquery over the same filtered rows; PostgreSQL and the other resources: a CTE of the
+  visible ``(id, order key)`` pairs, filtered once, gives both the total and the page's ids),
+  and each TLP:RED row its named recipients as a correlated JSON aggregate (the other
+  resources: REL-TO, RED recipients and a plan's approvals), so a request is one round trip
+  and one consistent snapshot without ``BEGIN``/``COMMIT``;
 * rows are mapped to dicts in the response model's field order and written with ``orjson``
   (the same bytes pydantic writes for these types: shortest round-trip floats, ``Z`` times).
 
