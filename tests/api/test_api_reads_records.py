@@ -367,3 +367,30 @@ def test_lists_equal_the_response_models_fixed(world: World) -> None:
     for path in (*KINDS, "plans"):
         for user in USERS:
             check_list(world, path, user, {"limit": 100, "offset": 0})
+
+
+def test_time_filters_at_their_exact_boundaries(world: World) -> None:
+    """Datetime filters reach the database through the columns' bind processors (on SQLite the
+    column's own text): a bound equal to a stored time is inclusive or exclusive as written."""
+    t = "2024-03-20T10:00:00.000034+00:00"
+    body = {"lon": 66.5, "lat": 25.1, "time": t, "type": "ied", "description": "", "tlp": "GREEN"}
+    assert world.post("reporter-org-a", "/api/v1/incidents", body).status_code == 201
+    since = world.get("analyst-org-b", "/api/v1/incidents", since=t).json()
+    until = world.get("analyst-org-b", "/api/v1/incidents", until=t).json()
+    assert (since["total"], until["total"]) == (1, 0)  # since is inclusive, until exclusive
+    start, end = "2025-01-01T06:00:00.000034+00:00", "2025-01-01T09:00:00+00:00"
+    move = {**MOVEMENT, "window_start": start, "window_end": end, "tlp": "GREEN"}
+    assert world.post("planner-org-a", "/api/v1/movements", move).status_code == 201
+    counts = [
+        world.get("analyst-org-b", "/api/v1/movements", **q).json()["total"]
+        for q in ({"until": start}, {"since": end}, {"since": start, "until": end})
+    ]
+    assert counts == [0, 0, 1]  # windows overlapping [since, until): none at the edges
+    check_list(world, "movements", "analyst-org-b", {"since": start, "limit": 5, "offset": 0})
+    fc = {**FORECAST, "valid_from": start, "valid_to": end, "tlp": "GREEN"}
+    assert world.post("planner-org-a", "/api/v1/forecasts", fc).status_code == 201
+    at = [
+        world.get("analyst-org-b", "/api/v1/forecasts", valid_at=v).json()["total"]
+        for v in (start, end)
+    ]
+    assert at == [1, 0]  # valid_from inclusive, valid_to exclusive

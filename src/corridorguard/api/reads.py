@@ -352,7 +352,9 @@ class Reads(_RecordReads):
     def _compile(self, stmt: Select[Any], dynamic: dict[str, Any]) -> _Plan:
         compiled = stmt.compile(dialect=self.engine.dialect)
         state = compiled.construct_expanded_state(dynamic)
-        procs = state.processors
+        # every bind's processor (the expanded state lists only those of expanded IN lists):
+        # a datetime must reach SQLite as the column's text, not as sqlite3's own rendering
+        procs: dict[str, Any] = {**compiled._bind_processors, **state.processors}
         fixed = {
             k: (procs[k](v) if k in procs and procs[k] is not None else v)
             for k, v in state.parameters.items()
