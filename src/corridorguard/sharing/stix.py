@@ -53,6 +53,7 @@ __all__ = [
     "sid",
     "stix_time",
     "tlp_marking",
+    "version_objects",
 ]
 
 TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
@@ -262,11 +263,22 @@ def record_objects(rec: IncidentRecord | SiteRecord | PlanRecord) -> list[Any]:
     return _plan_objects(rec)
 
 
-def head_objects(records: Iterable[IncidentRecord | SiteRecord | PlanRecord]) -> list[Any]:
-    """The TLP marking definitions and originator identities ``records`` reference."""
-    every = list(records)
-    tlps = sorted({r.tlp for r in every}, key=list(TLP).index)
-    orgs = sorted({r.originator for r in every})
+def version_objects(rec: IncidentRecord | SiteRecord | PlanRecord) -> list[dict[str, Any]]:
+    """The STIX objects of ``rec`` as JSON (what TAXII serves of this version): kept per
+    version in ``stix_versions.objects``."""
+    return [json.loads(o.serialize()) for o in record_objects(rec)]
+
+
+def head_objects(
+    records: Iterable[IncidentRecord | SiteRecord | PlanRecord],
+    *,
+    more: Iterable[tuple[TLP, str]] = (),
+) -> list[Any]:
+    """The TLP marking definitions and originator identities ``records`` reference (and the
+    ``(tlp, originator)`` pairs in ``more``: earlier versions served)."""
+    pairs = [(r.tlp, r.originator) for r in records] + list(more)
+    tlps = sorted({t for t, _ in pairs}, key=list(TLP).index)
+    orgs = sorted({o for _, o in pairs})
     head: list[Any] = [tlp_marking(t) for t in tlps]
     head += [
         stix2.Identity(

@@ -6,10 +6,12 @@
   cannot be edited, proposed or approved here, and no approval workflow reads it.
 * ``stix_versions``: one row per STIX version (``modified``) of a record received over STIX
   or TAXII (incidents, sites, shared plans): the version's ``modified``, when it was added here
-  and the SHA-256 of its canonical JSON. TAXII ``/objects/{id}/versions/`` lists these; the
-  record itself holds the newest version's content.
+  and the SHA-256 of its canonical JSON, and (revision 0005) the version's STIX objects as this
+  instance serves them (``objects``), so TAXII ``match[version]`` serves earlier versions. It
+  also holds the versions of this instance's incidents from their first correction on. TAXII
+  ``/objects/{id}/versions/`` lists these; the record itself holds the newest version.
 
-Revision 0004 creates both tables.
+Revision 0004 creates both tables; 0005 adds ``objects``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ STIX_VERSIONS = Table(
     Column("modified", UTCDateTime(), nullable=False),
     Column("added_at", UTCDateTime(), nullable=False),
     Column("digest", String(64), nullable=False),
+    Column("objects", JSON, nullable=True),
     UniqueConstraint("kind", "record_id", "modified"),
     Index(None, "stix_id"),
 )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from corridorguard.api.context import ServerContext
 from corridorguard.api.queries import (
+    IncidentSearch,
     incident_record,
     marking_lists,
     red_recipients,
@@ -40,6 +41,7 @@ from corridorguard.store.shared import SHARED_PLANS
 
 __all__ = [
     "MAX_EXPORT",
+    "incident_share_record",
     "load_incidents",
     "load_plans",
     "load_sensors",
@@ -58,20 +60,28 @@ _R = TypeVar("_R", IncidentRecord, SiteRecord, PlanRecord)
 
 
 def load_incidents(
-    ctx: ServerContext, who: Identity, ids: Sequence[int] | None = None
+    ctx: ServerContext,
+    who: Identity,
+    ids: Sequence[int] | None = None,
+    search: IncidentSearch | None = None,
 ) -> list[IncidentRecord]:
-    """Incidents the caller may see (optionally only ``ids``)."""
-    stmt = visible_incidents(who.actor)
+    """Incidents the caller may see (optionally only ``ids``, or those ``search`` matches),
+    oldest first."""
+    stmt = visible_incidents(who.actor, search)
     if ids is not None:
         stmt = stmt.where(_I.c.id.in_(list(ids)))
     with ctx.store.read() as conn:
         rows = conn.execute(stmt.order_by(_I.c.time, _I.c.id).limit(MAX_EXPORT)).all()
         reds = red_recipients(conn, [r.id for r in rows if r.tlp == "RED"])
-        received = [int(r.id) for r in rows if r.source in ("stix", "taxii")]
-        versions = held_modified(conn, "incident", received)
-    return [
-        with_modified(incident_record(r, reds.get(r.id, ())), versions.get(int(r.id))) for r in rows
-    ]
+    return [incident_share_record(r, reds.get(r.id, ())) for r in rows]
+
+
+def incident_share_record(row: Any, recipients: Sequence[str] = ()) -> IncidentRecord:
+    """The sharing record of a selected incident row, with its STIX ``modified`` (the
+    ``modified`` column: creation, last correction, or the originator's version; revision
+    0005). Every STIX path (``/stix/export``, ``/export/stix``, TAXII) builds it here."""
+    m = row._mapping
+    return with_modified(incident_record(row, recipients), m["modified"] or m["imported_at"])
 
 
 def with_modified(rec: _R, modified: datetime | None) -> _R:

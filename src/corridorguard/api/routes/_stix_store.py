@@ -25,19 +25,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import rfc8785
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from corridorguard.api.context import Tx
 from corridorguard.errors import RowError
 from corridorguard.sharing.records import IncidentRecord, PlanRecord, SiteRecord
-from corridorguard.sharing.stix import StixImport
+from corridorguard.sharing.stix import StixImport, record_modified, version_objects
 from corridorguard.store.identity import Identity
 from corridorguard.store.marks import IncidentMetaRow, IncidentRedRow
 from corridorguard.store.models import IncidentRow
 from corridorguard.store.resources import SITES, MarkedTables
 from corridorguard.store.shared import SHARED_PLANS, STIX_VERSIONS
 
-__all__ = ["KINDS", "StixWriter", "held_modified", "incident_key"]
+__all__ = ["KINDS", "StixWriter", "held_modified", "incident_key", "keep_version"]
 
 _NS = uuid.UUID("0f5c3a8e-6d1b-4e7a-9b2c-3e4f5a6b7c8d")
 _I: Any = IncidentRow.__table__
@@ -66,10 +67,35 @@ def held_modified(conn: Any, kind: str, ids: list[int]) -> dict[int, datetime]:
     return {int(r): m for r, m in conn.execute(stmt)}
 
 
+def keep_version(conn: Any, kind: str, rid: int, rec: Any, added: datetime) -> None:
+    """Record ``rec``'s current version (its STIX objects) in ``stix_versions`` unless held:
+    how a correction of a record of ours keeps the version it replaces (``kind``: incident,
+    site, shared_plan)."""
+    modified = record_modified(rec)
+    have = select(_V.c.id).where(
+        _V.c.kind == kind, _V.c.record_id == rid, _V.c.modified == modified
+    )
+    if conn.execute(have).first() is not None:
+        return
+    objects = version_objects(rec)
+    digest = hashlib.sha256(bytes(rfc8785.dumps(objects))).hexdigest()
+    conn.execute(
+        insert(_V).values(
+            kind=kind,
+            record_id=rid,
+            stix_id=objects[0]["id"],
+            modified=modified,
+            added_at=added,
+            digest=digest,
+            objects=objects,
+        )
+    )
+
+
 def _version_default(kind: str, row: Any) -> datetime:
     m = row._mapping
     if kind == "incidents":
-        return m["time"]
+        return m["modified"] or m["imported_at"]
     if kind == "sites":
         return m["updated_at"] or m["created_at"]
     return m["modified"]
@@ -133,8 +159,10 @@ class StixWriter:
             self.created[kind].append(rid)
             return
         rid = int(held.id)
-        current = held_modified(self.tx.session.connection(), _VKIND[kind], [rid]).get(rid)
-        current = current or _version_default(kind, held)
+        current = _version_default(kind, held)
+        if kind != "incidents":  # incidents hold their version in ``modified`` (0005)
+            got = held_modified(self.tx.session.connection(), _VKIND[kind], [rid]).get(rid)
+            current = got or current
         if rec.modified is None or rec.modified <= current:
             self.unchanged[kind].append(rid)
             return
@@ -164,6 +192,7 @@ class StixWriter:
                 modified=rec.modified,
                 added_at=self.now,
                 digest=digest,
+                objects=version_objects(rec),
             )
         )
 
@@ -185,7 +214,7 @@ class StixWriter:
 
     def _update(self, kind: str, rid: int, rec: Any) -> None:
         if kind == "incidents":
-            values = self._incident_values(rec) | {"imported_at": self.now}
+            values = self._incident_values(rec) | {"modified": rec.modified, "added_at": self.now}
             self.tx.session.execute(update(_I).where(_I.c.id == rid).values(**values))
             self.tx.session.execute(delete(IncidentRedRow).where(IncidentRedRow.incident_id == rid))
             self._incident_reds(rid, rec)
@@ -266,6 +295,8 @@ class StixWriter:
             reference=reference,
             originator=rec.originator,
             imported_at=self.now,
+            modified=rec.modified,
+            added_at=self.now,
             **self._incident_values(rec),
         )
         self.tx.session.add(row)
