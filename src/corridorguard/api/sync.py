@@ -48,14 +48,16 @@ class BearerAuth(AuthBase):
 
 @dataclass(frozen=True)
 class SyncResult:
-    """Outcome of :func:`pull`: records fetched, created, updated (new versions) and
-    unchanged, and the same by kind (incidents, sites, plans)."""
+    """Outcome of :func:`pull`: records fetched, created, updated (new versions), unchanged,
+    and ``ours`` (records of this instance that came back through the partner: left as
+    they are, never stored twice), and the same by kind (incidents, sites, plans)."""
 
     fetched: int
     imported: int
     updated: int
     unchanged: int
     by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    ours: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class SyncResult:
             "imported": self.imported,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "ours": self.ours,
             "by_kind": self.by_kind,
         }
 
@@ -137,4 +140,5 @@ def pull(
         updated=sum(counts["updated"].values()),
         unchanged=sum(counts["unchanged"].values()),
         by_kind=counts,
+        ours=sum(counts["ours"].values()),
     )
