@@ -97,11 +97,17 @@ def remark(objects: Sequence[dict[str, Any]], marking: Marking) -> list[dict[str
     for o in objects:
         c = copy.deepcopy(dict(o))
         c["object_marking_refs"] = [TLP_MARKING_IDS[marking.tlp]]
-        c["x_corridorguard_rel_to"] = sorted(marking.rel_to)
-        if marking.tlp is TLP.RED:
-            c["x_corridorguard_red_recipients"] = sorted(marking.red_recipients)
-        else:
-            c.pop("x_corridorguard_red_recipients", None)
+        lists = {
+            "x_corridorguard_rel_to": marking.rel_to,
+            "x_corridorguard_red_recipients": (
+                marking.red_recipients if marking.tlp is TLP.RED else frozenset()
+            ),
+        }
+        for key, names in lists.items():  # as ``stix2`` writes them: empty lists left out
+            if names:
+                c[key] = sorted(names)
+            else:
+                c.pop(key, None)
         out.append(c)
     return out
 
