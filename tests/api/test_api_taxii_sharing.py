@@ -222,10 +222,22 @@ def check_versions(w: World) -> None:
     assert {r["field"] for r in other.json()["rows"]} == {"created_by_ref"}
 
 
-def test_upload_of_plans_lands_as_read_only_shared_summaries(world: World) -> None:
+def test_upload_of_plans_lands_as_read_only_shared_summaries(
+    world: World, template: Template, tmp_path: Path
+) -> None:
     w = world
-    plan(w, "GREEN")
-    bundle = _bundle(w, "analyst-org-a", include=["plans"])
+    origin = copy_world(template, tmp_path / "origin")  # another instance, where ORG-A plans
+    try:
+        pid = plan(origin, "GREEN")
+        bundle = _bundle(origin, "analyst-org-a", include=["plans"])
+        # on its own instance the plan is ORG-A's: recognised, never a summary of itself
+        mine = origin.post("planner-org-a", "/api/v1/stix/bundles", bundle).json()
+        assert (mine["ours"]["plans"], mine["created"]["plans"]) == ([pid], [])
+        theirs = origin.post("planner-org-b", "/api/v1/stix/bundles", bundle)
+        assert theirs.status_code == 422 and "held from ORG-A" in theirs.text
+    finally:
+        origin.client.close()
+        origin.store.close()
     coa = next(o for o in bundle["objects"] if o["type"] == "course-of-action")
     assert w.post("analyst-org-b", "/api/v1/stix/bundles", bundle).status_code == 403  # analyst
     before = w.get("planner-org-b", "/api/v1/plans").json()["total"]

@@ -212,18 +212,26 @@ def _envelope(
     ids: set[str] | None,
     spec: tuple[set[str], set[datetime]],
     added_after: datetime | None = None,
-) -> tuple[list[dict[str, Any]], list[Entry]]:
-    """Objects of the releasable entries (in date-added order) that pass the filters.
+    limit: int | None = None,
+) -> tuple[list[dict[str, Any]], list[Entry], Entry | None]:
+    """Objects of the releasable entries (in date-added order) that pass the filters, the
+    entries served, and the entry the page was cut after (``None``: not cut).
 
     ``match[version]`` picks versions per record (:func:`served_versions`: earlier versions
-    only under the current marking *and* their own, served under the stricter of the two)."""
+    only under the current marking *and* their own, served under the stricter of the two).
+    Records with many versions could exceed ``limit`` objects: the page then ends after the
+    last whole record that fits (at least one)."""
     to_org = coll.get("x_corridorguard_to_org")
     words, stamps = spec
     allowed = [e for e in entries if releasable(who.actor, [e.record], to_org=to_org)]
     held = held_versions(ctx, allowed) if words != {"last"} or stamps else {}
     keep: list[Entry] = []
     body: list[dict[str, Any]] = []
-    pairs: list[tuple[TLP, str]] = []
+    pairs: set[tuple[TLP, str]] = set()
+
+    def wanted(o: dict[str, Any]) -> bool:
+        return (types is None or o["type"] in types) and (ids is None or o["id"] in ids)
+
     for e in allowed:
         chosen = served_versions(
             who.actor,
@@ -236,15 +244,23 @@ def _envelope(
         )
         if not chosen:
             continue
+        objs = [o for v in chosen for o in v.objects if wanted(o)]
+        more_pairs = pairs | {(v.marking.tlp, v.marking.originator) for v in chosen}
+        heads = 2 * len(more_pairs)  # at most one marking definition and one identity each
+        if keep and limit is not None and len(body) + len(objs) + heads > limit:
+            return _with_head(body, pairs, wanted), keep, keep[-1]
         keep.append(e)
-        for v in chosen:
-            pairs.append((v.marking.tlp, v.marking.originator))
-            body += v.objects
-    out = [json.loads(o.serialize()) for o in head_objects((), more=pairs)] + body
-    picked = [
-        o for o in out if (types is None or o["type"] in types) and (ids is None or o["id"] in ids)
-    ]
-    return picked, keep
+        pairs = more_pairs
+        body += objs
+    return _with_head(body, pairs, wanted), keep, None
+
+
+def _with_head(
+    body: list[dict[str, Any]], pairs: set[tuple[TLP, str]], wanted: Any
+) -> list[dict[str, Any]]:
+    """The marking definitions and identities ``pairs`` reference, then ``body``."""
+    head = [json.loads(o.serialize()) for o in head_objects((), more=pairs)]
+    return [o for o in head if wanted(o)] + body
 
 
 @router.get("/api1/collections/{cid}/objects/", summary="Objects of a TAXII collection")
@@ -284,8 +300,16 @@ def objects(
         size=max(1, limit // 5),  # a record is <= 3 objects (+ its marking and identity)
         only=only,
     )
-    objs, keep = _envelope(
-        ctx, who, coll, entries, types=types, ids=ids, spec=spec, added_after=added_after
+    objs, keep, cut = _envelope(
+        ctx,
+        who,
+        coll,
+        entries,
+        types=types,
+        ids=ids,
+        spec=spec,
+        added_after=added_after,
+        limit=limit,
     )
     to_org = coll.get("x_corridorguard_to_org")
     ctx.audit.record(
@@ -294,9 +318,10 @@ def objects(
         target=f"collection/{cid}",
         detail={"records": _counts(keep), "to_org": to_org},
     )
+    more = more or cut is not None
     body: dict[str, Any] = {"more": more, "objects": objs}
     if more:
-        body["next"] = encode(entries[-1].key)
+        body["next"] = encode((cut or entries[-1]).key)
     headers = {}
     if keep:
         headers["X-TAXII-Date-Added-First"] = _stamp(keep[0].added)
@@ -339,7 +364,7 @@ def get_object(
     coll = _collection(ctx, who, cid)
     spec = _version_spec(match_version)
     entry = _one(ctx, who, coll, object_id)
-    objs, keep = _envelope(ctx, who, coll, [entry], types=None, ids={object_id}, spec=spec)
+    objs, keep, _cut = _envelope(ctx, who, coll, [entry], types=None, ids={object_id}, spec=spec)
     ctx.audit.record(
         "export.taxii",
         who,
