@@ -11,7 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_world import Template, World, copy_world, incident, live_server
+from api_world import (
+    NEEDS_PG,
+    Template,
+    World,
+    copy_world,
+    incident,
+    live_server,
+    make_template,
+    open_world,
+    pg_schema,
+)
 from test_api_resources import site
 from typer.testing import CliRunner
 
@@ -273,3 +283,47 @@ def test_pages_of_every_version_hold_whole_records_within_the_limit(world: World
     # a record's three versions (9 objects + marking + identity) exceed nothing but the first
     # page's room for a second record: one record per page, none lost or repeated
     assert pages == [["one", "one v2", "one v3"], ["two", "two v2", "two v3"]]
+
+
+def check_corrections(w: World) -> None:
+    """One instance: a correction is a second version with both contents served; the three
+    STIX paths agree; an upload of our own records back is recognised (``ours``)."""
+    iid = w.post("analyst-org-a", "/api/v1/incidents", incident("GREEN")).json()["id"]
+    sid_ = w.post("analyst-org-a", "/api/v1/sites", site("GREEN")).json()["id"]
+    first = w.get("analyst-org-b", f"{ALL}/objects/", limit=1000)
+    mark = first.headers["X-TAXII-Date-Added-Last"]
+    _patch(w, "analyst-org-a", iid, description="fixed", fatalities=1)
+    again = w.get("analyst-org-b", f"{ALL}/objects/", added_after=mark).json()
+    assert [o["description"] for o in _incidents(again["objects"])] == ["fixed"]
+    every = w.get("analyst-org-b", f"{ALL}/objects/", **{"match[version]": "all"}).json()
+    incs = _incidents(every["objects"])
+    assert [o["description"] for o in incs] == ["notional test report", "fixed"]
+    assert incs[0]["id"] == incs[1]["id"] and incs[0]["modified"] < incs[1]["modified"]
+    listed = w.get("analyst-org-b", f"{ALL}/objects/{incs[0]['id']}/versions/").json()
+    assert listed["versions"] == [incs[0]["modified"], incs[1]["modified"]]
+    routes = ("/api/v1/export/stix", "/api/v1/stix/export")
+    paths = [json.loads(w.get("analyst-org-b", p).content) for p in routes]
+    for bundle in paths:
+        assert [(o["id"], o["modified"]) for o in _incidents(bundle["objects"])] == [
+            (incs[1]["id"], incs[1]["modified"])
+        ]
+    back = w.post("analyst-org-a", "/api/v1/stix/bundles", paths[1])
+    assert back.status_code == 200, back.text
+    assert back.json()["ours"] == {"incidents": [iid], "sites": [sid_], "plans": []}
+    assert w.get("analyst-org-a", "/api/v1/incidents").json()["total"] == 1
+
+
+def test_corrections_on_sqlite(world: World) -> None:
+    check_corrections(world)
+
+
+@pytest.mark.postgres
+@NEEDS_PG
+def test_corrections_on_postgresql(tmp_path: Path) -> None:
+    with pg_schema() as url:
+        w = open_world(make_template(tmp_path, url), url)
+        try:
+            check_corrections(w)
+        finally:
+            w.client.close()
+            w.store.close()
