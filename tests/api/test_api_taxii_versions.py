@@ -114,6 +114,11 @@ def test_a_correction_reaches_the_partner_as_a_new_version(
                 "notional test report",
                 "corrected: two vehicles",
             ]
+            # the earlier version is served as the instance serves the record (one path)
+            srcs = {
+                (o["x_corridorguard_source"], o["created"]) for o in _incidents(every["objects"])
+            }
+            assert len(srcs) == 1
             first_v = w.get(
                 "analyst-org-b", f"{ALL}/objects/{old['id']}/", **{"match[version]": "first"}
             )

@@ -237,6 +237,8 @@ class StixWriter:
         )
 
     def _version(self, kind: str, rid: int, rec: Any, digest: str) -> None:
+        """A ``stix_versions`` row: ``digest`` of what was received, and the objects this
+        instance serves for the version (built from the stored row, as every export is)."""
         self.tx.session.execute(
             insert(_V).values(
                 kind=_VKIND[kind],
@@ -245,9 +247,35 @@ class StixWriter:
                 modified=rec.modified,
                 added_at=self.now,
                 digest=digest,
-                objects=version_objects(rec),
+                objects=version_objects(self._served(kind, rid, rec)),
             )
         )
+
+    def _served(self, kind: str, rid: int, rec: Any) -> Any:
+        """The sharing record of the row just written (what TAXII and exports serve of it)."""
+        from corridorguard.api.queries import marking_lists, red_recipients
+        from corridorguard.api.routes._loaders import (
+            incident_share_record,
+            shared_plan_record,
+            site_record,
+        )
+
+        conn = self.tx.session.connection()
+        if kind == "incidents":
+            meta = IncidentMetaRow.__table__
+            stmt = (
+                select(_I, meta.c.created_by, meta.c.created_at)
+                .select_from(_I.outerjoin(meta, meta.c.incident_id == _I.c.id))
+                .where(_I.c.id == rid)
+            )
+            row = conn.execute(stmt).one()
+            return incident_share_record(row, red_recipients(conn, [rid]).get(rid, ()))
+        table = SITES if kind == "sites" else SHARED_PLANS
+        m = conn.execute(select(table.table).where(table.table.c.id == rid)).one()._mapping
+        rel, red = marking_lists(conn, table.marking, [rid])
+        if kind == "sites":
+            return site_record(m, rel.get(rid, ()), red.get(rid, ()), rec.modified)
+        return shared_plan_record(m, rel.get(rid, ()), red.get(rid, ()))
 
     def _create(self, kind: str, rec: Any) -> int:
         if kind == "incidents":
