@@ -120,3 +120,19 @@ def test_stricter_and_version_marking() -> None:
     rec = _record(TLP.AMBER, frozenset({"ORG-B"}), frozenset(), V1, "x")
     assert version_marking(version_objects(rec), green) == amber
     assert version_marking([{"object_marking_refs": []}], green) is None
+
+
+def test_a_bundle_of_several_versions_imports_the_newest() -> None:
+    import json
+
+    from corridorguard.sharing.stix import export_stix, import_stix
+
+    actor = Actor(user_id="analyst-org-a", org="ORG-A", role=Role.ANALYST)
+    v1 = _record(TLP.GREEN, frozenset(), frozenset(), V1, "first")
+    v2 = replace(v1, modified=V2, description="second")
+    old, new = (json.loads(export_stix(actor, incidents=[v]).serialize()) for v in (v1, v2))
+    # the newer version first, then the older one (as a page of every version might be read)
+    bundle = {**new, "objects": new["objects"] + old["objects"]}
+    got = import_stix(bundle, actor)
+    (rec,) = got.incidents.values()
+    assert (rec.description, rec.modified) == ("second", V2)

@@ -618,6 +618,21 @@ def _canonical(
     return bytes(rfc8785.dumps(parts))
 
 
+def _newest(objects: list[dict[str, Any]]) -> list[int]:
+    """Positions of one object per id, in bundle order: the newest ``modified`` (a bundle may
+    hold several versions of an object, e.g. a saved TAXII ``match[version]=all`` page);
+    objects without one (marking definitions) keep their first copy."""
+    best: dict[str, tuple[datetime, int]] = {}
+    for k, o in enumerate(objects):
+        when = parse_time(o["modified"]) if isinstance(o.get("modified"), str) else _EPOCH
+        if o["id"] not in best or when > best[o["id"]][0]:
+            best[o["id"]] = (when, k)
+    return sorted(k for _, k in best.values())
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def import_stix(
     bundle: stix2.Bundle | Mapping[str, Any] | str,
     actor: Actor,
@@ -650,7 +665,9 @@ def import_stix(
     ImportRejected
         Every problem of the bundle at once (nothing imported).
     """
-    objects = _as_objects(bundle)
+    every = _as_objects(bundle)
+    newest = _newest(every)  # positions of the objects read: errors name the bundle's index
+    objects = [every[k] for k in newest]
     rd = _Reader(objects, actor, trust_originator)
     sightings = {o["sighting_of_ref"]: o for o in objects if o["type"] == "sighting"}
     located = {
@@ -659,7 +676,7 @@ def import_stix(
         if o["type"] == "relationship" and o.get("relationship_type") == "located-at"
     }
     out = StixImport()
-    for k, obj in enumerate(objects):
+    for k, obj in zip(newest, objects, strict=True):
         if obj["type"] == "incident":
             inc = rd.incident(k, obj, sightings.get(obj["id"]))
             if inc is not None:
