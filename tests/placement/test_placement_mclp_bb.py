@@ -71,12 +71,16 @@ def _cut_holds(cov: Cover, sel: frozenset[int], cut: Cut) -> bool:
     p=st.integers(1, 4),
     limit=st.sampled_from([1, 3, 2000]),
     rounds=st.sampled_from([0, 1, 8]),
+    lazy=st.booleans(),
 )
-def test_branch_and_bound_against_brute_force(inst: tuple, p: int, limit: int, rounds: int) -> None:
+def test_branch_and_bound_against_brute_force(
+    inst: tuple, p: int, limit: int, rounds: int, lazy: bool
+) -> None:
     """Finished: the optimum, a valid bound within the gap. Stopped (node limit): a feasible
     selection and a valid bound. Either way the root fixings keep every optimal solution, and
     every root cut holds at every selection at least as good as the one found (with any
-    feasible ``y``), so no better solution is ever cut off."""
+    feasible ``y``), so no better solution is ever cut off. With lazy coverage rows the node
+    LPs are relaxations: the same must hold."""
     seed, n, m, density = inst
     cov = _random(seed, n, m, density)
     p = min(p, m - 1)
@@ -84,7 +88,14 @@ def test_branch_and_bound_against_brute_force(inst: tuple, p: int, limit: int, r
     best = max(v for v, _ in sols)
     start = greedy(cov, p, np.empty(0, np.int64))
     res = branch_and_bound(
-        cov, p, start, rel_gap=1e-9, node_limit=limit, time_limit=None, cut_rounds=rounds
+        cov,
+        p,
+        start,
+        rel_gap=1e-9,
+        node_limit=limit,
+        time_limit=None,
+        cut_rounds=rounds,
+        lazy_rows=lazy,
     )
     assert res is not None
     assert len(set(res.selection.tolist())) == p
@@ -103,6 +114,8 @@ def test_branch_and_bound_against_brute_force(inst: tuple, p: int, limit: int, r
         if v >= res.value - 1e-9:
             assert all(_cut_holds(cov, s, c) for c in res.cuts)
     assert rounds > 0 or not res.cuts
+    assert lazy or res.rows_left_out == 0
+    assert res.rows_added <= res.rows_left_out
 
 
 @pytest.mark.parametrize("seed", [3, 18, 19, 24, 27])
@@ -225,3 +238,41 @@ def test_time_limit_inside_the_search_returns_incumbent_and_root_bound() -> None
     assert capped.gap_ == pytest.approx(
         (capped.bound_ - capped.covered_weight_) / capped.covered_weight_
     )
+
+
+@pytest.mark.parametrize(("seed", "radius"), [(4, 11.0), (1, 15.0)])
+def test_lazy_rows_and_cuts_keep_the_optimum_on_branching_instances(
+    seed: int, radius: float
+) -> None:
+    """Instances where the plain search branches (~25 nodes) and node LPs violate left-out
+    rows (which get added back): every combination of cuts and lazy rows finishes with the
+    same optimum, which HiGHS's MIP solver proves on the same model."""
+    cov, w = _clustered(seed, 600, 120, radius)
+    full = Cover.of(cov, w)
+    start = greedy(full, 12, np.empty(0, np.int64))
+    runs = {
+        (rounds, lazy): branch_and_bound(
+            full,
+            12,
+            start,
+            rel_gap=1e-9,
+            node_limit=5000,
+            time_limit=None,
+            cut_rounds=rounds,
+            lazy_rows=lazy,
+        )
+        for rounds in (0, 8)
+        for lazy in (False, True)
+    }
+    model = MCLP(cov, w, 12, method="exact", lagrangian_iters=0)
+    sel, _bound, status = _mip(full, 12, start, model)
+    assert status == "optimal"
+    plain, lazy_plain = runs[0, False], runs[0, True]
+    assert plain is not None and lazy_plain is not None
+    assert plain.nodes >= 20 and lazy_plain.nodes >= 20
+    assert lazy_plain.rows_added > 0 and plain.rows_left_out == 0
+    for res in runs.values():
+        assert res is not None and res.finished
+        assert res.value == pytest.approx(full.value(sel), rel=1e-9)
+        assert full.value(res.selection) == pytest.approx(res.value, rel=1e-12)
+        assert res.value <= res.bound <= res.value * (1 + 1e-9) + 1e-6

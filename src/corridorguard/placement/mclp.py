@@ -280,6 +280,7 @@ class MCLP:
             )
         if bb is not None and bb.finished:
             self.stats_.update(bb_nodes=bb.nodes, bb="optimal", bb_cuts=len(bb.cuts))
+            self.stats_.update(bb_rows_left_out=bb.rows_left_out, bb_rows_added=bb.rows_added)
             xs, mip_bound, status = bb.selection, bb.bound, "optimal"
         elif bb is not None and bb.timed_out:  # out of time: the incumbent, the root bound
             self.stats_.update(bb_nodes=bb.nodes, bb="time limit", bb_cuts=len(bb.cuts))
