@@ -381,7 +381,7 @@ def _cut_rounds(
     basic_st, upper_st = int(highspy.HighsBasisStatus.kBasic), int(highspy.HighsBasisStatus.kUpper)
     for _ in range(rounds):
         z = root[0]
-        if z <= search.value + search.tol():
+        if z <= search.value + search.tol() or time.perf_counter() > search.deadline:
             break
         basis = h.getBasis()
         st = np.array([int(s) for s in (*basis.col_status, *basis.row_status)])

@@ -100,7 +100,12 @@ def gmi_cuts(
     nb, bnd = nb[ok], bnd[ok]  # a nonbasic variable sits at a finite bound (free ones: none)
     sgn = np.where(at_upper[nb], -1.0, 1.0)
     is_int = nb < n_int
-    lu = splu(full[:, basic].tocsc())
+    if basic.size != rows:
+        return []
+    try:
+        lu = splu(full[:, basic].tocsc())
+    except RuntimeError:  # numerically singular: no cuts from this basis
+        return []
     rhs_unit = np.zeros((rows, pick.size))
     rhs_unit[pick, np.arange(pick.size)] = 1.0
     u = lu.solve(rhs_unit, trans="T")  # rows of B^-1, one per picked basic variable
