@@ -110,66 +110,69 @@ def gmi_cuts(
     rhs_unit[pick, np.arange(pick.size)] = 1.0
     u = lu.solve(rhs_unit, trans="T")  # rows of B^-1, one per picked basic variable
     tab = np.asarray(full[:, nb].T @ u)  # tableau entries of the nonbasic variables
+    coef, rhs = _gmi(tab * sgn[:, None], frac[pick], (is_int, nb, sgn, bnd), a)
+    keep, eff = _safe(coef, rhs, bounds[0], bounds[1], z)
+    order = [c for c in np.argsort(-eff, kind="stable") if keep[c]][:max_cuts]
     cuts = []
-    for c in range(pick.size):
-        cut = _one_cut(tab[:, c] * sgn, frac[pick[c]], is_int, nb, sgn, bnd, a, cols, lo, hi)
-        if cut is not None:
-            idx, coef, rhs = cut
-            viol = rhs - float(coef @ z[idx])
-            eff = viol / float(np.linalg.norm(coef))
-            if eff > 1e-6:
-                cuts.append(Cut(idx, coef, rhs, eff))
-    cuts.sort(key=lambda k: -k.efficacy)
-    return cuts[:max_cuts]
+    for c in order:
+        idx = np.nonzero(coef[:, c])[0]
+        cuts.append(Cut(idx, coef[idx, c], float(rhs[c]), float(eff[c])))
+    return cuts
 
 
-def _one_cut(
+def _gmi(
     ap: np.ndarray,
-    f0: float,
-    is_int: np.ndarray,
-    nb: np.ndarray,
-    sgn: np.ndarray,
-    bnd: np.ndarray,
+    f0: np.ndarray,
+    nonbasic: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     a: csc_matrix,
-    cols: int,
-    lo: np.ndarray,
-    hi: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """The GMI cut of one tableau row (``ap``: entries in the ``t`` variables) as
-    ``(index, coef, rhs)`` with ``coef @ z[index] >= rhs``; ``None`` if numerically unsafe."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The GMI cuts of the tableau rows (columns of ``ap``: entries in the ``t`` variables,
+    fractionalities ``f0``) as ``coef.T @ z >= rhs`` over the structural columns."""
+    is_int, nb, sgn, bnd = nonbasic
+    rows, cols = a.shape
     ap = np.where(np.abs(ap) < 1e-12, 0.0, ap)
     fk = ap - np.floor(ap)
     gam = np.where(
-        is_int,
+        is_int[:, None],
         np.minimum(fk / f0, (1.0 - fk) / (1.0 - f0)),
         np.where(ap > 0, ap / f0, -ap / (1.0 - f0)),
     )
-    nz = gam > 0
     # sum gam t >= 1 with t = sgn (v - bnd): sum gam sgn v >= 1 + sum gam sgn bnd
-    g = gam[nz] * sgn[nz]
-    v = nb[nz]
-    rhs = 1.0 + float(g @ bnd[nz])
-    coef = np.zeros(cols)
-    struct = v < cols
-    np.add.at(coef, v[struct], g[struct])
-    row_part = np.zeros(a.shape[0])
-    row_part[v[~struct] - cols] = g[~struct]
-    coef += np.asarray(a.T @ row_part).ravel()  # r = A z
-    big = float(np.abs(coef).max()) if coef.size else 0.0
-    if big == 0.0:
-        return None
-    small = (np.abs(coef) < _DROP * big) & (coef != 0)
-    # drop tiny terms: c z >= min(c lo, c hi), so the rest must cover rhs - max(c lo, c hi)
-    rhs -= float(np.maximum(coef[small] * lo[:cols][small], coef[small] * hi[:cols][small]).sum())
+    g = gam * sgn[:, None]
+    rhs = 1.0 + bnd @ g
+    struct = nb < cols
+    coef = np.zeros((cols, ap.shape[1]))
+    coef[nb[struct]] = g[struct]
+    row_part = np.zeros((rows, ap.shape[1]))
+    row_part[nb[~struct] - cols] = g[~struct]
+    coef += np.asarray(a.T @ row_part)  # r = A z
+    return coef, rhs
+
+
+def _safe(
+    coef: np.ndarray, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make the cuts (columns of ``coef``; modified in place, with ``rhs``) numerically safe
+    (module docstring) and return ``(usable, efficacy)``."""
+    absc = np.abs(coef)
+    big = absc.max(axis=0)
+    small = (absc < _DROP * big) & (coef != 0)
+    # drop tiny terms: c z <= max(c lo, c hi), so the rest must cover rhs - max(c lo, c hi)
+    worst = np.maximum(coef * lo[:, None], coef * hi[:, None])
+    rhs -= np.where(small, worst, 0.0).sum(axis=0)
     coef[small] = 0.0
-    idx = np.nonzero(coef)[0]
-    vals = np.abs(coef[idx])
-    if (
-        idx.size == 0
-        or idx.size > MAX_NNZ
-        or vals.max() > _DYNAMISM * vals.min()
-        or not np.isfinite(rhs)
-    ):
-        return None
-    rhs -= _RELAX * max(abs(rhs), 1.0)
-    return idx, coef[idx], rhs
+    nz = coef != 0
+    nnz = nz.sum(axis=0)
+    absc = np.abs(coef)
+    smallest = np.where(nz, absc, np.inf).min(axis=0)
+    usable = (
+        (big > 0)
+        & (nnz > 0)
+        & (nnz <= MAX_NNZ)
+        & (absc.max(axis=0) <= _DYNAMISM * smallest)
+        & np.isfinite(rhs)
+    )
+    rhs -= _RELAX * np.maximum(np.abs(rhs), 1.0)
+    norm = np.maximum(np.linalg.norm(coef, axis=0), 1e-300)
+    eff = (rhs - z @ coef) / norm
+    return usable & (eff > 1e-6), eff
