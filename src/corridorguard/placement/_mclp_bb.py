@@ -435,7 +435,8 @@ def _cut_rounds(
 def _leave_out_covered_rows(search: _Search, x: np.ndarray) -> None:
     """Delete from the LP the coverage rows the root LP solution over-covers
     (``A_i x > 1 + _LAZY_MARGIN``; their slack is basic, so the basis stays valid): node LPs
-    get 13-39 % fewer rows at 30 km, and :meth:`_Search.lp` adds back any a node's solution violates."""
+    get 13-39 % fewer rows at 30 km, and :meth:`_Search.lp` adds back any a node's solution
+    violates."""
     drop = np.asarray(search.cov.a @ x) > 1.0 + _LAZY_MARGIN
     if drop.any():
         idx = np.nonzero(drop)[0].astype(np.int32)  # coverage rows are the LP's first rows
