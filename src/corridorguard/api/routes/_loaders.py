@@ -47,8 +47,11 @@ __all__ = [
     "load_sensors",
     "load_shared_plans",
     "load_sites",
+    "plan_records",
+    "plan_version",
     "shared_plan_record",
     "site_record",
+    "site_version",
     "with_modified",
 ]
 
@@ -117,6 +120,16 @@ def load_sites(
     ]
 
 
+def site_version(conn: Any, rid: int) -> SiteRecord:
+    """The sharing record of site ``rid`` read on ``conn`` (no visibility filter: for a write
+    path that has already checked the caller may edit it)."""
+    t = SITES
+    row = conn.execute(select(t.table).where(t.table.c.id == rid)).one()
+    rel, red = marking_lists(conn, t.marking, [rid])
+    held = held_modified(conn, "site", [rid]) if row.stix_id else {}
+    return site_record(row._mapping, rel.get(rid, ()), red.get(rid, ()), held.get(rid))
+
+
 def site_record(
     m: Any, rel: Sequence[str], red: Sequence[str], modified: datetime | None
 ) -> SiteRecord:
@@ -170,14 +183,27 @@ def load_plans(
         stmt = stmt.where(_P.c.status.in_(list(statuses)))
     with ctx.store.read() as conn:
         rows = conn.execute(stmt.order_by(_P.c.id).limit(MAX_EXPORT)).all()
-        plan_ids = [r.id for r in rows]
-        rel, red = marking_lists(conn, PLAN_MARKING, plan_ids)
-        approvals: dict[int, list[tuple[str, str, str]]] = {}
-        if plan_ids:
-            q = select(_A.c.plan_id, _A.c.org, _A.c.decision, _A.c.decided_at)
-            q = q.where(_A.c.plan_id.in_(plan_ids)).order_by(_A.c.decided_at, _A.c.org)
-            for pid, org, decision, when in conn.execute(q):
-                approvals.setdefault(int(pid), []).append((org, decision, when.isoformat()))
+        return plan_records(conn, rows)
+
+
+def plan_version(conn: Any, plan_id: int) -> PlanRecord:
+    """The public part of plan version ``plan_id`` read on ``conn`` (no visibility filter: for
+    a write path that has already checked the caller may change it)."""
+    row = conn.execute(select(_P).where(_P.c.id == plan_id)).one()
+    return plan_records(conn, [row])[0][0]
+
+
+def plan_records(conn: Any, rows: Sequence[Any]) -> list[tuple[PlanRecord, list[RouteRecord]]]:
+    """Public parts and planned patrol routes of plan ``rows`` (markings and approvals read on
+    ``conn``)."""
+    plan_ids = [r.id for r in rows]
+    rel, red = marking_lists(conn, PLAN_MARKING, plan_ids)
+    approvals: dict[int, list[tuple[str, str, str]]] = {}
+    if plan_ids:
+        q = select(_A.c.plan_id, _A.c.org, _A.c.decision, _A.c.decided_at)
+        q = q.where(_A.c.plan_id.in_(plan_ids)).order_by(_A.c.decided_at, _A.c.org)
+        for pid, org, decision, when in conn.execute(q):
+            approvals.setdefault(int(pid), []).append((org, decision, when.isoformat()))
     out = []
     for r in rows:
         m = r._mapping
@@ -193,6 +219,7 @@ def load_plans(
             forces=tuple(m["forces"]),
             created=m["created_at"],
             decided=m["decided_at"],
+            modified=m["modified"],
             approvals=tuple(approvals.get(r.id, ())),
             patrols=summary["patrols"],
             checkpoints=summary["checkpoints"],

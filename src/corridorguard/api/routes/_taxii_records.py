@@ -10,7 +10,8 @@ kind       rank   date added
 incidents  0      ``added_at`` (creation, correction, or a new version received), else
                   ``imported_at``
 sites      1      ``updated_at`` or ``created_at``
-plans      2      ``decided_at`` or ``created_at`` (an approval is a new version)
+plans      2      ``modified`` (creation, edit, proposal, each decision: each a new
+                  version), else ``decided_at`` or ``created_at``
 shared     3      ``updated_at`` or ``created_at`` (partners' plans' public parts)
 ========== ====== ==========================================================================
 
@@ -67,7 +68,12 @@ _TYPES = {
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HEAD_TYPES = {"marking-definition", "identity"}
-_VKIND = {"incidents": "incident", "sites": "site", "shared": "shared_plan"}
+_VKIND = {
+    "incidents": "incident",
+    "sites": "site",
+    "plans": "plan",
+    "shared": "shared_plan",
+}
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ def _stream(kind: str, who: Identity, dialect: str) -> tuple[Any, Any, Any]:
         added = added if dialect != "sqlite" else _sqlite_time(added)
         return visible_incidents(who.actor), added, _I.c.id
     if kind == "plans":
-        added = func.coalesce(_P.c.decided_at, _P.c.created_at)
+        added = func.coalesce(_P.c.modified, _P.c.decided_at, _P.c.created_at)
         return visible_rows(who.actor, _P, PLAN_MARKING), added, _P.c.id
     t = SITES if kind == "sites" else SHARED_PLANS
     added = func.coalesce(t.table.c.updated_at, t.table.c.created_at)
