@@ -20,6 +20,7 @@ from api_world import (
     open_world,
     pg_schema,
 )
+from sqlalchemy import select
 from taxii2client.v21 import Collection, as_pages
 from test_api_exchange import plan
 from test_api_resources import site
@@ -31,6 +32,7 @@ from corridorguard.cli import app as cli
 from corridorguard.sharing.policy import Actor, Role
 from corridorguard.sharing.records import IncidentRecord, SiteRecord
 from corridorguard.sharing.stix import export_stix
+from corridorguard.store.shared import SYNC_STATE
 
 ALL = f"/taxii2/api1/collections/{ALL_COLLECTION}"
 
@@ -299,7 +301,7 @@ def test_partner_sync_pulls_sites_and_plans_keeping_markings_and_versions(
             assert first.exit_code == 0, first.output
             got = json.loads(first.stdout)
             assert got["by_kind"]["created"] == {"incidents": 1, "sites": 3, "plans": 2}
-            again = json.loads(runner.invoke(cli, args).stdout)
+            again = json.loads(runner.invoke(cli, [*args, "--full"]).stdout)
             assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, 6)
             env = world.get("analyst-org-b", f"{ALL}/objects/", limit=1000)
             mark = env.headers["X-TAXII-Date-Added-Last"]
@@ -312,7 +314,7 @@ def test_partner_sync_pulls_sites_and_plans_keeping_markings_and_versions(
             # incremental: only what A added (or re-added as a new version) after ``mark``
             since = json.loads(runner.invoke(cli, [*args, "--added-after", mark]).stdout)
             assert (since["fetched"], since["updated"]) == (1, 1)
-            third = json.loads(runner.invoke(cli, args).stdout)
+            third = json.loads(runner.invoke(cli, [*args, "--full"]).stdout)
             assert third["by_kind"]["updated"] == {"incidents": 0, "sites": 0, "plans": 0}
             assert third["unchanged"] == 6
             naive = runner.invoke(cli, [*args, "--added-after", "2026-01-01T00:00:00"])
@@ -390,6 +392,9 @@ def test_a_pull_meeting_an_id_held_from_another_originator_writes_nothing(
         # atomic: the incident and plans of the same pull were not written either
         assert partner.get("analyst-org-b", "/api/v1/incidents").json()["total"] == before
         assert _bundle(partner, "analyst-org-b", include=["plans"]).get("objects", []) == []
+        # ... nor the sync state: the next pull reads from the start again
+        with partner.store.read() as conn:
+            assert conn.execute(select(SYNC_STATE)).all() == []
     finally:
         partner.client.close()
         partner.store.close()

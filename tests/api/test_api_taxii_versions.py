@@ -96,7 +96,7 @@ def test_a_correction_reaches_the_partner_as_a_new_version(
             # B's incremental pull takes it as a new version of the same record
             got = _pull(base, "ORG-B", token, b.url, "--added-after", mark)
             assert (got["fetched"], got["imported"], got["updated"]) == (1, 0, 1)
-            assert _pull(base, "ORG-B", token, b.url)["unchanged"] == 1  # idempotent
+            assert _pull(base, "ORG-B", token, b.url, "--full")["unchanged"] == 1  # idempotent
         items = b.get("analyst-org-b", "/api/v1/incidents").json()["items"]
         assert [(i["description"], i["originator"], i["tlp"]) for i in items] == [
             ("corrected: two vehicles", "ORG-A", "GREEN")
@@ -255,7 +255,7 @@ def test_records_of_ours_coming_back_through_a_partner_are_not_stored_twice(
             pulled = _pull(base_b, "ORG-A", b.tokens["analyst-org-a"], a.url)
             assert pulled["by_kind"]["ours"] == {"incidents": 1, "sites": 1, "plans": 0}
             assert (pulled["imported"], pulled["ours"]) == (1, 2)
-            twice = _pull(base_b, "ORG-A", b.tokens["analyst-org-a"], a.url)
+            twice = _pull(base_b, "ORG-A", b.tokens["analyst-org-a"], a.url, "--full")
             assert (twice["imported"], twice["unchanged"], twice["ours"]) == (0, 1, 2)
     items = a.get("analyst-org-a", "/api/v1/incidents").json()["items"]
     assert sorted((i["description"], i["originator"]) for i in items) == [

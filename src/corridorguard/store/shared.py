@@ -30,7 +30,7 @@ from sqlalchemy import (
 from corridorguard.store.models import Base, StringList, UTCDateTime
 from corridorguard.store.resources import marked_table
 
-__all__ = ["SHARED_PLANS", "STIX_VERSIONS"]
+__all__ = ["SHARED_PLANS", "STIX_VERSIONS", "SYNC_STATE"]
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -64,4 +64,15 @@ STIX_VERSIONS = Table(
     Column("objects", JSON, nullable=True),
     UniqueConstraint("kind", "record_id", "modified"),
     Index(None, "stix_id"),
+)
+
+SYNC_STATE = Table(
+    "sync_state",
+    Base.metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("source", String(500), nullable=False),
+    Column("collection", String(100), nullable=False),
+    Column("last_added", UTCDateTime(), nullable=True),
+    Column("pulled_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("source", "collection"),
 )
