@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 from typing import Any
 
-from api_world import World, incident
+from api_world import Template, World, copy_world, incident
 from tak_listener import tak_listener
 from test_api_resources import sensor, site
 
@@ -80,11 +81,21 @@ def test_stix_export_of_sites_and_plans_public_parts(world: World) -> None:
     assert result.is_valid, [str(e) for e in result.errors]
 
 
-def test_stix_upload_keeps_markings_and_sets_provenance_atomically(world: World) -> None:
+def test_stix_upload_keeps_markings_and_sets_provenance_atomically(
+    world: World, template: Template, tmp_path: Path
+) -> None:
     w = world
-    w.post("analyst-org-b", "/api/v1/sites", site("AMBER", rel_to=["ORG-A"]))
-    w.post("analyst-org-b", "/api/v1/incidents", incident("GREEN"))
-    bundle = json.loads(w.get("analyst-org-b", "/api/v1/stix/export").content)
+    origin = copy_world(template, tmp_path / "origin")  # ORG-B's records come from elsewhere
+    try:
+        origin.post("analyst-org-b", "/api/v1/sites", site("AMBER", rel_to=["ORG-A"]))
+        origin.post("analyst-org-b", "/api/v1/incidents", incident("GREEN"))
+        bundle = json.loads(origin.get("analyst-org-b", "/api/v1/stix/export").content)
+        # where they were made, ORG-B's own ids are not another organisation's to upload
+        here = origin.post("analyst-org-c", "/api/v1/stix/bundles", bundle)
+        assert here.status_code == 422 and "already held from ORG-B" in here.text
+    finally:
+        origin.client.close()
+        origin.store.close()
     # a reporter may import incidents but not sites
     assert w.post("reporter-org-c", "/api/v1/stix/bundles", bundle).status_code == 403
     r = w.post("analyst-org-c", "/api/v1/stix/bundles", bundle)

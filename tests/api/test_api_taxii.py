@@ -90,11 +90,23 @@ def test_partner_sync_pull_is_idempotent_and_keeps_markings(
             assert {k: got[k] for k in ("fetched", "imported", "updated", "unchanged")} == {
                 "fetched": 4, "imported": 4, "updated": 0, "unchanged": 0,
             }  # fmt: skip
-            again = json.loads(runner.invoke(cli, args).stdout)
+            again = json.loads(runner.invoke(cli, [*args, "--full"]).stdout)
             assert {k: again[k] for k in ("fetched", "imported", "updated", "unchanged")} == {
                 "fetched": 4, "imported": 0, "updated": 0, "unchanged": 4,
             }  # fmt: skip
-        got = partner.get("analyst-org-b", "/api/v1/incidents").json()["items"]
+            # incremental by default: B remembers A's date added of the last object taken
+            assert got["added_after"] is None and got["last_added"] is not None
+            quiet = json.loads(runner.invoke(cli, args).stdout)
+            assert (quiet["fetched"], quiet["added_after"]) == (0, got["last_added"])
+            new = incident("GREEN", type="GREEN-later")
+            assert world.post("analyst-org-a", "/api/v1/incidents", new).status_code == 201
+            later = json.loads(runner.invoke(cli, args).stdout)
+            assert (later["fetched"], later["imported"]) == (1, 1)
+            assert later["last_added"] > got["last_added"]
+            assert json.loads(runner.invoke(cli, args).stdout)["fetched"] == 0
+        got = partner.get("analyst-org-b", "/api/v1/incidents", limit=100).json()["items"]
+        assert [i["type"] for i in got].count("GREEN-later") == 1
+        got = [i for i in got if i["type"] != "GREEN-later"]
         marks = sorted((i["originator"], i["tlp"], tuple(i["rel_to"]), i["source"]) for i in got)
         assert marks == sorted(
             [
@@ -105,7 +117,7 @@ def test_partner_sync_pull_is_idempotent_and_keeps_markings(
             ]
         )
         # on B, ORG-C sees only what TLP lets it see
-        assert partner.get("analyst-org-c", "/api/v1/incidents").json()["total"] == 2
+        assert partner.get("analyst-org-c", "/api/v1/incidents").json()["total"] == 3
     finally:
         partner.client.close()
         partner.store.close()

@@ -20,6 +20,7 @@ from api_world import (
     open_world,
     pg_schema,
 )
+from sqlalchemy import select
 from taxii2client.v21 import Collection, as_pages
 from test_api_exchange import plan
 from test_api_resources import site
@@ -31,6 +32,7 @@ from corridorguard.cli import app as cli
 from corridorguard.sharing.policy import Actor, Role
 from corridorguard.sharing.records import IncidentRecord, SiteRecord
 from corridorguard.sharing.stix import export_stix
+from corridorguard.store.shared import SYNC_STATE
 
 ALL = f"/taxii2/api1/collections/{ALL_COLLECTION}"
 
@@ -222,10 +224,22 @@ def check_versions(w: World) -> None:
     assert {r["field"] for r in other.json()["rows"]} == {"created_by_ref"}
 
 
-def test_upload_of_plans_lands_as_read_only_shared_summaries(world: World) -> None:
+def test_upload_of_plans_lands_as_read_only_shared_summaries(
+    world: World, template: Template, tmp_path: Path
+) -> None:
     w = world
-    plan(w, "GREEN")
-    bundle = _bundle(w, "analyst-org-a", include=["plans"])
+    origin = copy_world(template, tmp_path / "origin")  # another instance, where ORG-A plans
+    try:
+        pid = plan(origin, "GREEN")
+        bundle = _bundle(origin, "analyst-org-a", include=["plans"])
+        # on its own instance the plan is ORG-A's: recognised, never a summary of itself
+        mine = origin.post("planner-org-a", "/api/v1/stix/bundles", bundle).json()
+        assert (mine["ours"]["plans"], mine["created"]["plans"]) == ([pid], [])
+        theirs = origin.post("planner-org-b", "/api/v1/stix/bundles", bundle)
+        assert theirs.status_code == 422 and "held from ORG-A" in theirs.text
+    finally:
+        origin.client.close()
+        origin.store.close()
     coa = next(o for o in bundle["objects"] if o["type"] == "course-of-action")
     assert w.post("analyst-org-b", "/api/v1/stix/bundles", bundle).status_code == 403  # analyst
     before = w.get("planner-org-b", "/api/v1/plans").json()["total"]
@@ -287,7 +301,7 @@ def test_partner_sync_pulls_sites_and_plans_keeping_markings_and_versions(
             assert first.exit_code == 0, first.output
             got = json.loads(first.stdout)
             assert got["by_kind"]["created"] == {"incidents": 1, "sites": 3, "plans": 2}
-            again = json.loads(runner.invoke(cli, args).stdout)
+            again = json.loads(runner.invoke(cli, [*args, "--full"]).stdout)
             assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, 6)
             env = world.get("analyst-org-b", f"{ALL}/objects/", limit=1000)
             mark = env.headers["X-TAXII-Date-Added-Last"]
@@ -300,7 +314,7 @@ def test_partner_sync_pulls_sites_and_plans_keeping_markings_and_versions(
             # incremental: only what A added (or re-added as a new version) after ``mark``
             since = json.loads(runner.invoke(cli, [*args, "--added-after", mark]).stdout)
             assert (since["fetched"], since["updated"]) == (1, 1)
-            third = json.loads(runner.invoke(cli, args).stdout)
+            third = json.loads(runner.invoke(cli, [*args, "--full"]).stdout)
             assert third["by_kind"]["updated"] == {"incidents": 0, "sites": 0, "plans": 0}
             assert third["unchanged"] == 6
             naive = runner.invoke(cli, [*args, "--added-after", "2026-01-01T00:00:00"])
@@ -378,6 +392,9 @@ def test_a_pull_meeting_an_id_held_from_another_originator_writes_nothing(
         # atomic: the incident and plans of the same pull were not written either
         assert partner.get("analyst-org-b", "/api/v1/incidents").json()["total"] == before
         assert _bundle(partner, "analyst-org-b", include=["plans"]).get("objects", []) == []
+        # ... nor the sync state: the next pull reads from the start again
+        with partner.store.read() as conn:
+            assert conn.execute(select(SYNC_STATE)).all() == []
     finally:
         partner.client.close()
         partner.store.close()

@@ -11,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 
+import corridorguard.placement._mclp_bb as bb_mod
 import corridorguard.placement.mclp as mclp_mod
 from corridorguard.placement import MCLP
 from corridorguard.placement._mclp_bb import branch_and_bound
+from corridorguard.placement._mclp_cuts import Cut
 from corridorguard.placement._mclp_kernels import greedy
 from corridorguard.placement._mclp_search import Cover
 from corridorguard.placement.mclp import _mip
@@ -48,18 +50,53 @@ instances = st.tuples(
 )
 
 
-@settings(max_examples=60, deadline=None)
-@given(inst=instances, p=st.integers(1, 4), limit=st.sampled_from([1, 3, 2000]))
-def test_branch_and_bound_against_brute_force(inst: tuple, p: int, limit: int) -> None:
+def _cut_holds(cov: Cover, sel: frozenset[int], cut: Cut) -> bool:
+    """Whether the cut holds at every feasible point with selection ``sel``: ``x`` is the
+    indicator of ``sel`` and each ``y_i`` anywhere in ``[0, min(1, A_i x)]``, so the
+    smallest left-hand side puts ``y_i`` at its top where the coefficient is negative."""
+    m = cov.shape[1]
+    x = np.zeros(m)
+    x[list(sel)] = 1.0
+    ymax = np.minimum(np.asarray(cov.a @ x).ravel(), 1.0)
+    is_x = cut.index < m
+    lhs = float(cut.coef[is_x] @ x[cut.index[is_x]])
+    cy, iy = cut.coef[~is_x], cut.index[~is_x] - m
+    lhs += float(np.minimum(cy, 0.0) @ ymax[iy])
+    return lhs >= cut.rhs - 1e-9
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    inst=instances,
+    p=st.integers(1, 4),
+    limit=st.sampled_from([1, 3, 2000]),
+    rounds=st.sampled_from([0, 1, 8]),
+    lazy=st.booleans(),
+)
+def test_branch_and_bound_against_brute_force(
+    inst: tuple, p: int, limit: int, rounds: int, lazy: bool
+) -> None:
     """Finished: the optimum, a valid bound within the gap. Stopped (node limit): a feasible
-    selection and a valid bound. Either way the root fixings keep every optimal solution."""
+    selection and a valid bound. Either way the root fixings keep every optimal solution, and
+    every root cut holds at every selection at least as good as the one found (with any
+    feasible ``y``), so no better solution is ever cut off. With lazy coverage rows the node
+    LPs are relaxations: the same must hold."""
     seed, n, m, density = inst
     cov = _random(seed, n, m, density)
     p = min(p, m - 1)
     sols = _all(cov, p)
     best = max(v for v, _ in sols)
     start = greedy(cov, p, np.empty(0, np.int64))
-    res = branch_and_bound(cov, p, start, rel_gap=1e-9, node_limit=limit, time_limit=None)
+    res = branch_and_bound(
+        cov,
+        p,
+        start,
+        rel_gap=1e-9,
+        node_limit=limit,
+        time_limit=None,
+        cut_rounds=rounds,
+        lazy_rows=lazy,
+    )
     assert res is not None
     assert len(set(res.selection.tolist())) == p
     assert cov.value(res.selection) == pytest.approx(res.value)
@@ -74,18 +111,66 @@ def test_branch_and_bound_against_brute_force(inst: tuple, p: int, limit: int) -
     for v, s in sols:
         if s & out or not into <= s:  # a solution the fixings exclude is worse than found
             assert v < res.value + 1e-9
+        if v >= res.value - 1e-9:
+            assert all(_cut_holds(cov, s, c) for c in res.cuts)
+    assert rounds > 0 or not res.cuts
+    assert lazy or res.rows_left_out == 0
+    assert res.rows_added <= res.rows_left_out
+
+
+@pytest.mark.parametrize("seed", [3, 18, 19, 24, 27])
+def test_root_cuts_hold_at_every_selection(seed: int) -> None:
+    """Instances where the root LP is fractional and cuts are added: with the global bounds
+    only (no incumbent to fix against: start from a poor selection), every cut holds at every
+    feasible selection; the search still returns the brute-force optimum."""
+    cov = _random(seed, 16, 9, 0.3)
+    sols = _all(cov, 3)
+    worst = min(sols, key=lambda t: t[0])[1]
+    res = branch_and_bound(
+        cov, 3, np.array(sorted(worst)), rel_gap=1e-9, node_limit=2000, time_limit=None
+    )
+    assert res is not None and res.finished
+    assert res.value == pytest.approx(max(v for v, _ in sols), rel=1e-9)
+    if not res.fix0.any() and not res.fix1.any():
+        assert all(_cut_holds(cov, s, c) for _, s in sols for c in res.cuts)
+    else:  # fixings: the cuts may cut off only what the fixings exclude (worse solutions)
+        assert all(
+            _cut_holds(cov, s, c) for v, s in sols if v >= res.value - 1e-9 for c in res.cuts
+        )
+
+
+def test_cuts_are_generated_and_shrink_the_search() -> None:
+    """On a benchmark-like instance whose LP is half-integral the cuts lower the root bound
+    and the search needs fewer nodes for the same optimum."""
+    cov, w = _clustered(31, 60, 14, 15.0)
+    full = Cover.of(cov, w)
+    start = greedy(full, 4, np.empty(0, np.int64))
+    plain = branch_and_bound(
+        full, 4, start, rel_gap=1e-9, node_limit=2000, time_limit=None, cut_rounds=0
+    )
+    cut = branch_and_bound(full, 4, start, rel_gap=1e-9, node_limit=2000, time_limit=None)
+    assert plain is not None and cut is not None and plain.finished and cut.finished
+    assert cut.cuts and not plain.cuts
+    assert cut.value == pytest.approx(plain.value, rel=1e-12)
+    assert cut.nodes <= plain.nodes
 
 
 @pytest.mark.parametrize(("seed", "radius"), [(3, 15.0), (4, 11.0), (1, 15.0)])
-def test_exact_branch_and_bound_equals_the_full_mip(seed: int, radius: float) -> None:
-    """Clustered instances where the LP is fractional (the search branches: 17-33 nodes):
-    our search (stats say so) returns the objective HiGHS proves on the unreduced model."""
+@pytest.mark.parametrize("rounds", [0, 8])
+def test_exact_branch_and_bound_equals_the_full_mip(
+    seed: int, radius: float, rounds: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clustered instances where the LP is fractional (without cuts the search branches:
+    17-33 nodes; the cuts bring that to 1-3): our search (stats say so) returns the objective
+    HiGHS proves on the unreduced model."""
+    monkeypatch.setattr(bb_mod, "_CUT_ROUNDS", rounds)
     cov, w = _clustered(seed, 600, 120, radius)
     model = MCLP(cov, w, 12, method="exact", lagrangian_iters=0).solve()
     full = Cover.of(cov, w)
     sel, _bound, status = _mip(full, 12, greedy(full, 12, np.empty(0, np.int64)), model)
     assert status == "optimal" and model.status_ == "optimal"
-    assert model.stats_["bb"] == "optimal" and model.stats_["bb_nodes"] >= 5
+    assert model.stats_["bb"] == "optimal"
+    assert model.stats_["bb_nodes"] >= 5 if rounds == 0 else model.stats_["bb_cuts"] > 0
     assert model.covered_weight_ == pytest.approx(full.value(sel), rel=1e-9)
     assert model.bound_ >= model.covered_weight_ and model.gap_ <= 1e-6
 
@@ -93,6 +178,7 @@ def test_exact_branch_and_bound_equals_the_full_mip(seed: int, radius: float) ->
 def test_node_limit_hands_over_to_highs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stopped after one node, the search passes its incumbent and root fixings to HiGHS;
     the answer is still the optimum."""
+    monkeypatch.setattr(bb_mod, "_CUT_ROUNDS", 0)  # without cuts this instance branches
     cov, w = _clustered(3, 600, 120, 15.0)
     free = MCLP(cov, w, 12, method="exact", lagrangian_iters=0).solve()
     monkeypatch.setattr(mclp_mod, "_BB_NODES", 2)
@@ -152,3 +238,41 @@ def test_time_limit_inside_the_search_returns_incumbent_and_root_bound() -> None
     assert capped.gap_ == pytest.approx(
         (capped.bound_ - capped.covered_weight_) / capped.covered_weight_
     )
+
+
+@pytest.mark.parametrize(("seed", "radius"), [(4, 11.0), (1, 15.0)])
+def test_lazy_rows_and_cuts_keep_the_optimum_on_branching_instances(
+    seed: int, radius: float
+) -> None:
+    """Instances where the plain search branches (~25 nodes) and node LPs violate left-out
+    rows (which get added back): every combination of cuts and lazy rows finishes with the
+    same optimum, which HiGHS's MIP solver proves on the same model."""
+    cov, w = _clustered(seed, 600, 120, radius)
+    full = Cover.of(cov, w)
+    start = greedy(full, 12, np.empty(0, np.int64))
+    runs = {
+        (rounds, lazy): branch_and_bound(
+            full,
+            12,
+            start,
+            rel_gap=1e-9,
+            node_limit=5000,
+            time_limit=None,
+            cut_rounds=rounds,
+            lazy_rows=lazy,
+        )
+        for rounds in (0, 8)
+        for lazy in (False, True)
+    }
+    model = MCLP(cov, w, 12, method="exact", lagrangian_iters=0)
+    sel, _bound, status = _mip(full, 12, start, model)
+    assert status == "optimal"
+    plain, lazy_plain = runs[0, False], runs[0, True]
+    assert plain is not None and lazy_plain is not None
+    assert plain.nodes >= 20 and lazy_plain.nodes >= 20
+    assert lazy_plain.rows_added > 0 and plain.rows_left_out == 0
+    for res in runs.values():
+        assert res is not None and res.finished
+        assert res.value == pytest.approx(full.value(sel), rel=1e-9)
+        assert full.value(res.selection) == pytest.approx(res.value, rel=1e-12)
+        assert res.value <= res.bound <= res.value * (1 + 1e-9) + 1e-6

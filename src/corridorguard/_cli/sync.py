@@ -24,13 +24,18 @@ def pull(
         None,
         "--added-after",
         help="Only what the partner added after this time (ISO 8601 with offset, e.g. "
-        "2026-01-01T00:00:00Z); default: the whole collection (idempotent).",
+        "2026-01-01T00:00:00Z); default: after the last pull from this partner and collection.",
+    ),
+    full: bool = typer.Option(
+        False, "--full", help="Read the whole collection again (idempotent; the state is kept)."
     ),
     db: str | None = DB_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Import the collection's incidents, sites and plans' public parts, keeping their markings
-    (newer versions update; running it again adds nothing)."""
+    (newer versions update; running it again adds nothing). Incremental: only what the partner
+    added since the last pull (remembered per partner and collection), unless --full or
+    --added-after."""
     from corridorguard.api.sync import pull as do_pull
     from corridorguard.store import open_store
 
@@ -42,11 +47,12 @@ def pull(
                 "--added-after needs a UTC offset (e.g. Z)", field="--added-after"
             )
     with open_store(db) as store:
-        result = do_pull(store, from_url, collection, token, added_after=since)
+        result = do_pull(store, from_url, collection, token, added_after=since, full=full)
     if as_json:
         print_json(result.to_dict())
     else:
         typer.echo(
             f"{result.imported} imported, {result.updated} new versions, "
             f"{result.unchanged} already held, {result.fetched} fetched"
+            + (f" (added after {result.added_after.isoformat()})" if result.added_after else "")
         )

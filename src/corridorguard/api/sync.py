@@ -13,6 +13,13 @@ shared plan summaries (``shared_plans``). Pulling again changes nothing; an obje
 ``modified`` is a new version of the same record (history in ``stix_versions``, audit entry
 ``stix.version``); an id held here from another originator is refused, and the whole pull with
 it (one transaction). The pull is audited in B's log (``sync.pull``).
+
+Incremental by default: B remembers, per source and collection (``sync_state``), the TAXII date
+added of the last object it took (A's ``X-TAXII-Date-Added-Last``, A's clock) and the next pull
+asks for ``added_after`` that; a correction on A is added again there, so it comes with the
+next pull. The state moves in the pull's own transaction: a rejected pull leaves it where it
+was. ``full=True`` reads the whole collection (still idempotent); an explicit ``added_after``
+wins over the state.
 """
 
 from __future__ import annotations
@@ -23,14 +30,17 @@ from typing import Any
 
 import requests
 from requests.auth import AuthBase
+from sqlalchemy import insert, select, update
 
 from corridorguard.api.config import ServerSettings, load_signing_key
 from corridorguard.api.context import AuditService
 from corridorguard.api.routes._stix_store import StixWriter
-from corridorguard.errors import ConfigError, ImportRejected
+from corridorguard.errors import ConfigError, ImportRejected, ValidationError
 from corridorguard.sharing.policy import TLP, Actor, Role
+from corridorguard.sharing.records import parse_time
 from corridorguard.sharing.stix import import_stix
 from corridorguard.store import Store
+from corridorguard.store.shared import SYNC_STATE
 
 __all__ = ["BearerAuth", "SyncResult", "fetch_collection", "pull"]
 
@@ -46,16 +56,43 @@ class BearerAuth(AuthBase):
         return r
 
 
+class _PageAuth(BearerAuth):
+    """:class:`BearerAuth` that also notes each page's ``X-TAXII-Date-Added-Last`` (the
+    envelopes taxii2-client returns carry no headers)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.last_added: datetime | None = None
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.register_hook("response", self._note)
+        return super().__call__(r)
+
+    def _note(self, resp: requests.Response, *_: Any, **__: Any) -> None:
+        raw = resp.headers.get("X-TAXII-Date-Added-Last")
+        if resp.ok and raw:
+            try:
+                when = parse_time(raw, field_name="X-TAXII-Date-Added-Last")
+            except ValidationError:
+                return  # a partner's bad header: the state stays where it was
+            if self.last_added is None or when > self.last_added:
+                self.last_added = when
+
+
 @dataclass(frozen=True)
 class SyncResult:
-    """Outcome of :func:`pull`: records fetched, created, updated (new versions) and
-    unchanged, and the same by kind (incidents, sites, plans)."""
+    """Outcome of :func:`pull`: records fetched, created, updated (new versions), unchanged,
+    and ``ours`` (records of this instance that came back through the partner: left as
+    they are, never stored twice), and the same by kind (incidents, sites, plans)."""
 
     fetched: int
     imported: int
     updated: int
     unchanged: int
     by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    ours: int = 0
+    added_after: datetime | None = None
+    last_added: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,7 +100,10 @@ class SyncResult:
             "imported": self.imported,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "ours": self.ours,
             "by_kind": self.by_kind,
+            "added_after": self.added_after.isoformat() if self.added_after else None,
+            "last_added": self.last_added.isoformat() if self.last_added else None,
         }
 
 
@@ -76,11 +116,21 @@ def fetch_collection(
     per_page: int = 100,
 ) -> list[dict[str, Any]]:
     """Every STIX object of a partner's collection (all pages), de-duplicated by id."""
+    return _fetch(base_url, collection_id, BearerAuth(token), added_after, per_page)
+
+
+def _fetch(
+    base_url: str,
+    collection_id: str,
+    auth: BearerAuth,
+    added_after: datetime | None,
+    per_page: int = 100,
+) -> list[dict[str, Any]]:
     from taxii2client.v21 import Collection, as_pages
 
     url = f"{base_url.rstrip('/')}/taxii2/api1/collections/{collection_id}/"
     try:
-        coll = Collection(url, auth=BearerAuth(token))
+        coll = Collection(url, auth=auth)
         kwargs: dict[str, Any] = {}
         if added_after is not None:
             kwargs["added_after"] = added_after
@@ -101,11 +151,18 @@ def pull(
     *,
     server: ServerSettings | None = None,
     added_after: datetime | None = None,
+    full: bool = False,
 ) -> SyncResult:
     """Pull the collection into ``store`` in one audited transaction (see the module
     docstring); a bad object or a STIX id held from another originator writes nothing.
-    ``added_after`` pulls only what A added (or re-added as a new version) since then."""
-    objects = fetch_collection(base_url, collection_id, token, added_after=added_after)
+    ``added_after`` pulls only what A added (or re-added as a new version) since then; without
+    it, since the last pull from this source and collection (``full``: everything)."""
+    source = base_url.rstrip("/")
+    state = _state(store, source, collection_id)
+    if added_after is None and not full and state is not None:
+        added_after = state
+    auth = _PageAuth(token)
+    objects = _fetch(base_url, collection_id, auth, added_after)
     importer = Actor(user_id="sync", org="sync", role=Role.ANALYST)
     bundle = {"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000"}
     parsed = import_stix({**bundle, "objects": objects}, importer, trust_originator=True)
@@ -120,6 +177,9 @@ def pull(
         if writer.errors:
             raise ImportRejected(f"TAXII {base_url}", writer.errors)
         counts = writer.counts()
+        # the state never moves back (an explicit older ``added_after`` reads less, not less later)
+        known = [d for d in (auth.last_added, state) if d is not None]
+        last = max(known) if known else None
         tx.audit(
             "sync.pull",
             None,
@@ -127,14 +187,39 @@ def pull(
             detail={
                 "from": base_url,
                 "added_after": added_after.isoformat() if added_after else None,
+                "last_added": last.isoformat() if last else None,
                 **counts,
             },
             actor=("sync", "sync"),
         )
+        _remember(tx.session.connection(), source, collection_id, last, writer.now)
     return SyncResult(
         fetched=sum(len(r) for r in (parsed.incidents, parsed.sites, parsed.plans)),
         imported=sum(counts["created"].values()),
         updated=sum(counts["updated"].values()),
         unchanged=sum(counts["unchanged"].values()),
         by_kind=counts,
+        ours=sum(counts["ours"].values()),
+        added_after=added_after,
+        last_added=last,
     )
+
+
+def _state(store: Store, source: str, collection: str) -> datetime | None:
+    """The date added of the last object taken from ``source``'s ``collection`` (or None)."""
+    t = SYNC_STATE
+    stmt = select(t.c.last_added).where(t.c.source == source, t.c.collection == collection)
+    with store.read() as conn:
+        return conn.execute(stmt).scalar()
+
+
+def _remember(
+    conn: Any, source: str, collection: str, last: datetime | None, now: datetime
+) -> None:
+    t = SYNC_STATE
+    key = (t.c.source == source) & (t.c.collection == collection)
+    done = conn.execute(update(t).where(key).values(last_added=last, pulled_at=now))
+    if done.rowcount == 0:
+        conn.execute(
+            insert(t).values(source=source, collection=collection, last_added=last, pulled_at=now)
+        )

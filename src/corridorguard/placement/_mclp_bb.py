@@ -8,16 +8,33 @@ bound change. At every node:
    ``tol = rel_gap * max(|incumbent|, 1e-9)``: no solution in the subtree beats the incumbent
    by more than the allowed relative gap (the same stopping rule as HiGHS's ``mip_rel_gap``).
 2. **Round**: the ``p`` largest ``x_j`` of the LP solution, improved by the 1-swap descent,
-   is a feasible selection; it replaces the incumbent when better. An integral LP solution
-   solves its node.
+   is a feasible selection; it replaces the incumbent when better (at the first
+   ``_ROUND_ALL`` nodes, then every ``_ROUND_EVERY``-th, and always at an integral LP
+   solution, which then solves its node).
 3. **Reduced-cost fixing** (Nemhauser & Wolsey 1988, *Integer and Combinatorial
    Optimization*, II.3.3 / Dantzig, Fulkerson & Johnson 1954): with ``d_j`` the LP reduced
    cost of a column at a bound, every solution of the node that moves ``x_j`` to its other
    bound is worth at most ``z - |d_j|`` (the dual solution stays feasible; its value changes
    by ``|d_j|``). When that is below the incumbent (minus a rounding margin), ``x_j`` is
    fixed in the subtree; at the root the fixing holds for the whole search.
-4. **Branch** on a fractional ``x_j`` (closest to 0.5 for the first nodes, then by
+4. **Cuts, at the root only**: up to ``_CUT_ROUNDS`` rounds of Gomory mixed-integer cuts
+   from the optimal tableau (:mod:`corridorguard.placement._mclp_cuts`, derivation and
+   validity there), added as rows while a round lowers the bound by at least 5 % of the root
+   gap. They are derived from the global bounds plus the root reduced-cost fixings, so they
+   only cut off solutions worse than the incumbent (step 3), and they stay in the LP of every
+   node. On the benchmark's seed 5 (30 km) they take the search from 347 to ~30 nodes.
+5. **Branch** on a fractional ``x_j`` (closest to 0.5 for the first nodes, then by
    pseudo-costs), ``x_j = 1`` first; the ``x_j = 0`` child re-starts from the parent's basis.
+
+**Lazy coverage rows.** After the root cuts, the coverage rows that the root LP solution
+over-covers (``A_i x > 1``; ~30-40 % of the rows at 30 km) are deleted from the LP, leaving
+``y_i`` free up to 1 there. Every node LP is then a *relaxation* of the node's LP, so its value
+is still an upper bound and its reduced costs still give valid fixings (a dual feasible
+solution of a relaxation bounds the original from above): pruning on it is safe. When it does
+not prune, the left-out rows its solution violates (``A_i x < 1``) are added back (for the
+rest of the search) and the LP is re-solved, until none is violated, which makes it the exact
+node LP for rounding and branching. Node LPs get ~1.5x cheaper (HiGHS's per-solve work scales
+with the rows).
 
 The search stops at ``node_limit`` nodes or the deadline and then reports that it did not
 finish, so the caller can hand the (smaller, root-fixed) problem to the HiGHS MIP solver
@@ -35,6 +52,7 @@ import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix, hstack, identity, vstack
 
 from corridorguard.placement._highs import new_model
+from corridorguard.placement._mclp_cuts import Cut, gmi_cuts
 from corridorguard.placement._mclp_kernels import descend
 from corridorguard.placement._mclp_search import Cover
 
@@ -43,6 +61,11 @@ __all__ = ["BBResult", "branch_and_bound", "model_arrays"]
 _FIRST_NODES = 20  # nodes branching on the most fractional x_j (no pseudo-costs yet)
 _MAX_DEPTH = 500  # deeper than this (recursion), the search stops and reports it
 _FRAC = 1e-6  # x_j in (_FRAC, 1 - _FRAC) counts as fractional
+_CUT_ROUNDS = 8  # rounds of GMI cuts at the root
+_CUTS_PER_ROUND = 60
+_LAZY_MARGIN = 1e-6  # coverage rows with A_i x above 1 + this at the root leave the LP
+_ROUND_ALL = 50  # nodes that all try LP rounding (+ descent) for a better incumbent ...
+_ROUND_EVERY = 4  # ... then every 4th (the incumbent is rarely improved that late)
 
 
 def model_arrays(cov: Cover, p: int) -> dict[str, Any]:
@@ -85,6 +108,12 @@ class BBResult:
     root_bound: float
     timed_out: bool = False
     """Stopped by the time limit (rather than the node limit)."""
+    cuts: tuple[Cut, ...] = ()
+    """The GMI cuts added at the root (``coef @ (x, y)[index] >= rhs``)."""
+    rows_left_out: int = 0
+    """Coverage rows deleted from the LP after the root (see Lazy coverage rows)."""
+    rows_added: int = 0
+    """Of those, how many node LPs added back."""
 
 
 @dataclass
@@ -103,6 +132,10 @@ class _Search:
     pruned_max: float = -np.inf
     stopped: bool = False
     timed_out: bool = False
+    cuts: list[Cut] = field(default_factory=list)
+    lazy: np.ndarray | None = None
+    """Coverage rows left out of the LP (``y_i`` free up to 1 there: a relaxation)."""
+    added: int = 0
 
     def __post_init__(self) -> None:
         m = self.cov.shape[1]
@@ -118,18 +151,62 @@ class _Search:
         return self.rel_gap * max(abs(self.value), 1e-9)
 
     def lp(self) -> tuple[float, np.ndarray, np.ndarray] | None:
-        """Solve the node LP; ``None`` when infeasible. Raises on any other failure."""
-        self.h.run()
-        status = self.h.getModelStatus()
-        if status == highspy.HighsModelStatus.kInfeasible:
-            return None
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise _Abort
+        """Solve the node LP; ``None`` when infeasible. Raises on any other failure.
+
+        With coverage rows left out (``lazy``), the LP is a relaxation: its value bounds the
+        node from above, so a value at or below the incumbent prunes as it stands; otherwise
+        the left-out rows its solution violates (``A_i x < 1``, where ``y_i = 1``) are added
+        and the LP re-solved until none is violated, which makes it the node's exact LP."""
         m = self.cov.shape[1]
-        sol = self.h.getSolution()
-        x = np.asarray(sol.col_value[:m], dtype=np.float64)
-        rc = np.asarray(sol.col_dual[:m], dtype=np.float64)
-        return float(self.h.getInfo().objective_function_value), x, rc
+        while True:
+            self.h.run()
+            status = self.h.getModelStatus()
+            if status == highspy.HighsModelStatus.kInfeasible:
+                return None
+            if status != highspy.HighsModelStatus.kOptimal:
+                raise _Abort
+            sol = self.h.getSolution()
+            x = np.asarray(sol.col_value[:m], dtype=np.float64)
+            z = float(self.h.getInfo().objective_function_value)
+            if self.lazy is None or z <= self.value + self.tol() or not self.add_violated(x):
+                rc = np.asarray(sol.col_dual[:m], dtype=np.float64)
+                return z, x, rc
+
+    def add_violated(self, x: np.ndarray) -> bool:
+        """Add the left-out coverage rows that ``x`` violates; whether there were any."""
+        assert self.lazy is not None
+        viol = np.nonzero(self.lazy & (np.asarray(self.cov.a @ x) < 1.0 - _FRAC))[0]
+        if viol.size == 0:
+            return False
+        self.lazy[viol] = False
+        self.added += int(viol.size)
+        m = self.cov.shape[1]
+        rows = self.cov.a[viol]
+        ptr = rows.indptr[:-1] + np.arange(viol.size)  # one extra entry (y_i) per row
+        idx = np.empty(rows.nnz + viol.size, dtype=np.int32)
+        val = np.full(idx.size, -1.0)
+        head = np.zeros(idx.size, dtype=bool)
+        head[ptr] = True
+        idx[head] = m + viol
+        val[head] = 1.0
+        idx[~head] = rows.indices
+        self.h.addRows(
+            viol.size,
+            np.full(viol.size, -highspy.kHighsInf),
+            np.zeros(viol.size),
+            idx.size,
+            ptr.astype(np.int32),
+            idx,
+            val,
+        )
+        return True
+
+    def set_basis(self, basis: Any) -> None:
+        """Restore a saved basis; rows added since then get their slack basic."""
+        extra = self.h.getNumRow() - len(basis.row_status)
+        if extra > 0:
+            basis.row_status = [*basis.row_status, *[highspy.HighsBasisStatus.kBasic] * extra]
+        self.h.setBasis(basis)
 
     def offer(self, sel: np.ndarray) -> None:
         v = self.cov.value(sel)
@@ -173,7 +250,8 @@ class _Search:
             self.pruned_max = max(self.pruned_max, z)
             return
         frac = np.nonzero((x > _FRAC) & (x < 1 - _FRAC))[0]
-        self.round(x)
+        if frac.size == 0 or self.nodes <= _ROUND_ALL or self.nodes % _ROUND_EVERY == 0:
+            self.round(x)
         if frac.size == 0 or z <= self.value + self.tol():  # integral x: rounding took it
             self.pruned_max = max(self.pruned_max, z)
             return
@@ -189,7 +267,7 @@ class _Search:
         for b in (1.0, 0.0):
             self.set_bounds(np.array([j]), b, b)
             if b == 0.0:
-                self.h.setBasis(basis)
+                self.set_basis(basis)
             child = self.lp()
             side, dist = (0, 1.0 - x[j]) if b == 1.0 else (1, x[j])
             drop = z - (child[0] if child is not None else self.value)
@@ -215,6 +293,8 @@ def branch_and_bound(
     rel_gap: float,
     node_limit: int,
     time_limit: float | None,
+    cut_rounds: int | None = None,
+    lazy_rows: bool = True,
 ) -> BBResult | None:
     """Search for a best ``p``-subset of ``cov``'s candidates, starting from the selection
     ``start`` (``p`` distinct columns). Returns ``None`` if the LP solver fails."""
@@ -240,13 +320,33 @@ def branch_and_bound(
             root = search.lp()
             if root is None:  # only the incumbent's side survives: it is optimal
                 return BBResult(search.inc, search.value, search.value, True, 1, fix0, fix1, z)
+        rounds = _CUT_ROUNDS if cut_rounds is None else cut_rounds
+        root = _cut_rounds(search, root, model_arrays(cov, p), rounds)
+        if root is None:  # the cuts leave nothing better than the incumbent: it is optimal
+            cuts = tuple(search.cuts)
+            return BBResult(
+                search.inc, search.value, search.value, True, 1, fix0, fix1, z, False, cuts
+            )
+        if lazy_rows:
+            _leave_out_covered_rows(search, root[1])
         search.node(*root, 0)
     except _Abort:
         return None
     finished = not search.stopped
     bound = max(search.value, search.pruned_max) if finished else z
     return BBResult(
-        search.inc, search.value, bound, finished, search.nodes, fix0, fix1, z, search.timed_out
+        search.inc,
+        search.value,
+        bound,
+        finished,
+        search.nodes,
+        fix0,
+        fix1,
+        z,
+        search.timed_out,
+        tuple(search.cuts),
+        0 if search.lazy is None else int(search.lazy.sum()) + search.added,
+        search.added,
     )
 
 
@@ -265,3 +365,80 @@ def _start_basis(cov: Cover, sel: np.ndarray) -> Any:
     basis.row_status = [status.kBasic] * nk + [status.kLower]
     basis.valid = True
     return basis
+
+
+def _cut_rounds(
+    search: _Search, root: tuple[float, np.ndarray, np.ndarray], model: dict[str, Any], rounds: int
+) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """Add rounds of GMI cuts (:mod:`corridorguard.placement._mclp_cuts`) to the root LP while
+    they move its bound; returns the new root LP (``None``: the cuts leave no solution better
+    than the incumbent)."""
+    h, m = search.h, search.cov.shape[1]
+    a = csr_matrix(model["a"])
+    row_lo, row_hi = model["row_lower"], model["row_upper"]
+    n_col = a.shape[1]
+    z0 = root[0]
+    basic_st, upper_st = int(highspy.HighsBasisStatus.kBasic), int(highspy.HighsBasisStatus.kUpper)
+    for _ in range(rounds):
+        z = root[0]
+        if z <= search.value + search.tol() or time.perf_counter() > search.deadline:
+            break
+        basis = h.getBasis()
+        st = np.array([int(s) for s in (*basis.col_status, *basis.row_status)])
+        col_value = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        col_lo = np.concatenate([search.lo, np.zeros(n_col - m)])
+        col_hi = np.concatenate([search.hi, np.ones(n_col - m)])
+        cuts = gmi_cuts(
+            csc_matrix(a),
+            (col_lo, col_hi, row_lo, row_hi),
+            np.nonzero(st == basic_st)[0],
+            st == upper_st,
+            col_value,
+            m,
+            _CUTS_PER_ROUND,
+        )
+        if not cuts:
+            break
+        rows = csr_matrix(
+            (
+                np.concatenate([c.coef for c in cuts]),
+                np.concatenate([c.index for c in cuts]),
+                np.cumsum([0, *(c.index.size for c in cuts)]),
+            ),
+            shape=(len(cuts), n_col),
+        )
+        rhs = np.array([c.rhs for c in cuts])
+        h.addRows(
+            len(cuts),
+            rhs,
+            np.full(len(cuts), highspy.kHighsInf),
+            rows.nnz,
+            rows.indptr.astype(np.int32),
+            rows.indices.astype(np.int32),
+            rows.data,
+        )
+        search.cuts.extend(cuts)
+        a = vstack([a, rows], format="csr")
+        row_lo = np.concatenate([row_lo, rhs])
+        row_hi = np.concatenate([row_hi, np.full(len(cuts), np.inf)])
+        new = search.lp()
+        if new is None:
+            return None
+        search.round(new[1])
+        gain = z - new[0]
+        root = new
+        if gain < 0.05 * max(z0 - search.value, 1e-12):
+            break
+    return root
+
+
+def _leave_out_covered_rows(search: _Search, x: np.ndarray) -> None:
+    """Delete from the LP the coverage rows the root LP solution over-covers
+    (``A_i x > 1 + _LAZY_MARGIN``; their slack is basic, so the basis stays valid): node LPs
+    get 13-39 % fewer rows at 30 km, and :meth:`_Search.lp` adds back any a node's solution
+    violates."""
+    drop = np.asarray(search.cov.a @ x) > 1.0 + _LAZY_MARGIN
+    if drop.any():
+        idx = np.nonzero(drop)[0].astype(np.int32)  # coverage rows are the LP's first rows
+        search.h.deleteRows(idx.size, idx)
+        search.lazy = drop

@@ -279,10 +279,11 @@ class MCLP:
                 time_limit=self._remaining(),
             )
         if bb is not None and bb.finished:
-            self.stats_.update(bb_nodes=bb.nodes, bb="optimal")
+            self.stats_.update(bb_nodes=bb.nodes, bb="optimal", bb_cuts=len(bb.cuts))
+            self.stats_.update(bb_rows_left_out=bb.rows_left_out, bb_rows_added=bb.rows_added)
             xs, mip_bound, status = bb.selection, bb.bound, "optimal"
         elif bb is not None and bb.timed_out:  # out of time: the incumbent, the root bound
-            self.stats_.update(bb_nodes=bb.nodes, bb="time limit")
+            self.stats_.update(bb_nodes=bb.nodes, bb="time limit", bb_cuts=len(bb.cuts))
             xs, mip_bound, status = bb.selection, bb.bound, "time_limit"
         else:  # HiGHS on the same model, with the root fixings and the better incumbent
             if bb is not None:

@@ -53,6 +53,7 @@ __all__ = [
     "sid",
     "stix_time",
     "tlp_marking",
+    "version_objects",
 ]
 
 TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
@@ -262,11 +263,22 @@ def record_objects(rec: IncidentRecord | SiteRecord | PlanRecord) -> list[Any]:
     return _plan_objects(rec)
 
 
-def head_objects(records: Iterable[IncidentRecord | SiteRecord | PlanRecord]) -> list[Any]:
-    """The TLP marking definitions and originator identities ``records`` reference."""
-    every = list(records)
-    tlps = sorted({r.tlp for r in every}, key=list(TLP).index)
-    orgs = sorted({r.originator for r in every})
+def version_objects(rec: IncidentRecord | SiteRecord | PlanRecord) -> list[dict[str, Any]]:
+    """The STIX objects of ``rec`` as JSON (what TAXII serves of this version): kept per
+    version in ``stix_versions.objects``."""
+    return [json.loads(o.serialize()) for o in record_objects(rec)]
+
+
+def head_objects(
+    records: Iterable[IncidentRecord | SiteRecord | PlanRecord],
+    *,
+    more: Iterable[tuple[TLP, str]] = (),
+) -> list[Any]:
+    """The TLP marking definitions and originator identities ``records`` reference (and the
+    ``(tlp, originator)`` pairs in ``more``: earlier versions served)."""
+    pairs = [(r.tlp, r.originator) for r in records] + list(more)
+    tlps = sorted({t for t, _ in pairs}, key=list(TLP).index)
+    orgs = sorted({o for _, o in pairs})
     head: list[Any] = [tlp_marking(t) for t in tlps]
     head += [
         stix2.Identity(
@@ -606,6 +618,21 @@ def _canonical(
     return bytes(rfc8785.dumps(parts))
 
 
+def _newest(objects: list[dict[str, Any]]) -> list[int]:
+    """Positions of one object per id, in bundle order: the newest ``modified`` (a bundle may
+    hold several versions of an object, e.g. a saved TAXII ``match[version]=all`` page);
+    objects without one (marking definitions) keep their first copy."""
+    best: dict[str, tuple[datetime, int]] = {}
+    for k, o in enumerate(objects):
+        when = parse_time(o["modified"]) if isinstance(o.get("modified"), str) else _EPOCH
+        if o["id"] not in best or when > best[o["id"]][0]:
+            best[o["id"]] = (when, k)
+    return sorted(k for _, k in best.values())
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def import_stix(
     bundle: stix2.Bundle | Mapping[str, Any] | str,
     actor: Actor,
@@ -638,7 +665,9 @@ def import_stix(
     ImportRejected
         Every problem of the bundle at once (nothing imported).
     """
-    objects = _as_objects(bundle)
+    every = _as_objects(bundle)
+    newest = _newest(every)  # positions of the objects read: errors name the bundle's index
+    objects = [every[k] for k in newest]
     rd = _Reader(objects, actor, trust_originator)
     sightings = {o["sighting_of_ref"]: o for o in objects if o["type"] == "sighting"}
     located = {
@@ -647,7 +676,7 @@ def import_stix(
         if o["type"] == "relationship" and o.get("relationship_type") == "located-at"
     }
     out = StixImport()
-    for k, obj in enumerate(objects):
+    for k, obj in zip(newest, objects, strict=True):
         if obj["type"] == "incident":
             inc = rd.incident(k, obj, sightings.get(obj["id"]))
             if inc is not None:

@@ -34,6 +34,9 @@ _T = IncidentRow.__table__
 _TABLE = "incidents"
 _FIELDS = Incident._fields
 assert (_FIELDS[2], _FIELDS[6], _FIELDS[21], len(_FIELDS)) == ("time", "time_end", "rel_to", 22)
+#: Inserted columns: the record's fields, then its STIX ``modified`` and TAXII date added
+#: (revision 0005: both the time of the import).
+_COLUMNS = (*_FIELDS, "modified", "added_at")
 
 
 @dataclass(frozen=True)
@@ -190,15 +193,15 @@ class SqlIncidentRepository:
 
     chunk_size = 5000
     #: Rows per multi-row ``VALUES`` statement: SQLite (under 999 bound parameters) and others.
-    sqlite_rows_per_statement = 999 // len(_FIELDS)
+    sqlite_rows_per_statement = 999 // len(_COLUMNS)
     rows_per_statement = 500
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        one = "(" + ", ".join([mark] * len(_FIELDS)) + ")"
-        head = f"INSERT INTO {_TABLE} ({', '.join(_FIELDS)}) VALUES "
+        one = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
+        head = f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) VALUES "
         tail = " ON CONFLICT (source, source_id) DO NOTHING"
         self._insert_sql = head + one + tail
         self._per = self.sqlite_rows_per_statement if self._sqlite else self.rows_per_statement
@@ -206,8 +209,10 @@ class SqlIncidentRepository:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _driver_rows(self, chunk: list[Incident], *, validate: bool) -> list[tuple[Any, ...]]:
-        """Driver-ready tuples in :data:`_FIELDS` order (times as the dialect stores them)."""
+    def _driver_rows(
+        self, chunk: list[Incident], *, validate: bool, now: datetime
+    ) -> list[tuple[Any, ...]]:
+        """Driver-ready tuples in :data:`_COLUMNS` order (times as the dialect stores them)."""
         if validate:
             for inc in chunk:
                 bad = check_incident(inc)
@@ -226,12 +231,13 @@ class SqlIncidentRepository:
 
         out: list[tuple[Any, ...]] = []
         append = out.append
+        stamp = conv(now)
         for inc in chunk:  # field positions: see Incident (time 2, time_end 6, rel_to 21)
             t, e, rel = inc[2], inc[6], inc[21]
             start = get(t) or conv(t)
             end = None if e is None else (get(e) or conv(e))
             rel_json = dumps(list(rel), ensure_ascii=False) if rel else "[]"
-            append((*inc[:2], start, *inc[3:6], end, *inc[7:21], rel_json))
+            append((*inc[:2], start, *inc[3:6], end, *inc[7:21], rel_json, stamp, stamp))
         return out
 
     def _execute(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
@@ -263,11 +269,13 @@ class SqlIncidentRepository:
         records = incidents if isinstance(incidents, list) else list(incidents)
         total = len(records)
         imported = 0
+        now = datetime.now(UTC)
         conn_ = self.engine.connect().execution_options(**{WRITE_OPTION: True})
         with conn_ as conn, conn.begin():
             for start in range(0, total, self.chunk_size):
                 chunk = records[start : start + self.chunk_size]
-                imported += self._execute(conn, self._driver_rows(chunk, validate=validate))
+                rows = self._driver_rows(chunk, validate=validate, now=now)
+                imported += self._execute(conn, rows)
                 if progress is not None:
                     progress(start + len(chunk), total)
         return AddResult(imported=imported, duplicates=total - imported)

@@ -103,6 +103,7 @@ class IncidentRow(Base):
         CheckConstraint("location_precision BETWEEN 1 AND 7", name="location_precision"),
         CheckConstraint("lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90", name="lonlat"),
         Index(None, "time"),
+        Index(None, "added_at"),
     )
 
     id: Mapped[int] = mapped_column(
@@ -133,3 +134,7 @@ class IncidentRow(Base):
     imported_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), server_default=func.current_timestamp()
     )
+    #: STIX ``modified`` of the version held (revision 0005; see ``docs/sharing.md``)
+    modified: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: TAXII date added of that version (created, corrected or received here)
+    added_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -63,6 +63,8 @@ class PlanRow(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: when the version's public part last changed (its STIX ``modified``; revision 0006)
+    modified: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PlanRelToRow(Base):

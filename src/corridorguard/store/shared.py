@@ -6,10 +6,12 @@
   cannot be edited, proposed or approved here, and no approval workflow reads it.
 * ``stix_versions``: one row per STIX version (``modified``) of a record received over STIX
   or TAXII (incidents, sites, shared plans): the version's ``modified``, when it was added here
-  and the SHA-256 of its canonical JSON. TAXII ``/objects/{id}/versions/`` lists these; the
-  record itself holds the newest version's content.
+  and the SHA-256 of its canonical JSON, and (revision 0005) the version's STIX objects as this
+  instance serves them (``objects``), so TAXII ``match[version]`` serves earlier versions. It
+  also holds the versions of this instance's incidents from their first correction on. TAXII
+  ``/objects/{id}/versions/`` lists these; the record itself holds the newest version.
 
-Revision 0004 creates both tables.
+Revision 0004 creates both tables; 0005 adds ``objects``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlalchemy import (
 from corridorguard.store.models import Base, StringList, UTCDateTime
 from corridorguard.store.resources import marked_table
 
-__all__ = ["SHARED_PLANS", "STIX_VERSIONS"]
+__all__ = ["SHARED_PLANS", "STIX_VERSIONS", "SYNC_STATE"]
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -59,6 +61,18 @@ STIX_VERSIONS = Table(
     Column("modified", UTCDateTime(), nullable=False),
     Column("added_at", UTCDateTime(), nullable=False),
     Column("digest", String(64), nullable=False),
+    Column("objects", JSON, nullable=True),
     UniqueConstraint("kind", "record_id", "modified"),
     Index(None, "stix_id"),
+)
+
+SYNC_STATE = Table(
+    "sync_state",
+    Base.metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("source", String(500), nullable=False),
+    Column("collection", String(100), nullable=False),
+    Column("last_added", UTCDateTime(), nullable=True),
+    Column("pulled_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("source", "collection"),
 )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from corridorguard.api.context import ServerContext
 from corridorguard.api.queries import (
+    IncidentSearch,
     incident_record,
     marking_lists,
     red_recipients,
@@ -40,13 +41,17 @@ from corridorguard.store.shared import SHARED_PLANS
 
 __all__ = [
     "MAX_EXPORT",
+    "incident_share_record",
     "load_incidents",
     "load_plans",
     "load_sensors",
     "load_shared_plans",
     "load_sites",
+    "plan_records",
+    "plan_version",
     "shared_plan_record",
     "site_record",
+    "site_version",
     "with_modified",
 ]
 
@@ -58,20 +63,28 @@ _R = TypeVar("_R", IncidentRecord, SiteRecord, PlanRecord)
 
 
 def load_incidents(
-    ctx: ServerContext, who: Identity, ids: Sequence[int] | None = None
+    ctx: ServerContext,
+    who: Identity,
+    ids: Sequence[int] | None = None,
+    search: IncidentSearch | None = None,
 ) -> list[IncidentRecord]:
-    """Incidents the caller may see (optionally only ``ids``)."""
-    stmt = visible_incidents(who.actor)
+    """Incidents the caller may see (optionally only ``ids``, or those ``search`` matches),
+    oldest first."""
+    stmt = visible_incidents(who.actor, search)
     if ids is not None:
         stmt = stmt.where(_I.c.id.in_(list(ids)))
     with ctx.store.read() as conn:
         rows = conn.execute(stmt.order_by(_I.c.time, _I.c.id).limit(MAX_EXPORT)).all()
         reds = red_recipients(conn, [r.id for r in rows if r.tlp == "RED"])
-        received = [int(r.id) for r in rows if r.source in ("stix", "taxii")]
-        versions = held_modified(conn, "incident", received)
-    return [
-        with_modified(incident_record(r, reds.get(r.id, ())), versions.get(int(r.id))) for r in rows
-    ]
+    return [incident_share_record(r, reds.get(r.id, ())) for r in rows]
+
+
+def incident_share_record(row: Any, recipients: Sequence[str] = ()) -> IncidentRecord:
+    """The sharing record of a selected incident row, with its STIX ``modified`` (the
+    ``modified`` column: creation, last correction, or the originator's version; revision
+    0005). Every STIX path (``/stix/export``, ``/export/stix``, TAXII) builds it here."""
+    m = row._mapping
+    return with_modified(incident_record(row, recipients), m["modified"] or m["imported_at"])
 
 
 def with_modified(rec: _R, modified: datetime | None) -> _R:
@@ -105,6 +118,16 @@ def load_sites(
         site_record(r._mapping, rel.get(r.id, ()), red.get(r.id, ()), versions.get(int(r.id)))
         for r in rows
     ]
+
+
+def site_version(conn: Any, rid: int) -> SiteRecord:
+    """The sharing record of site ``rid`` read on ``conn`` (no visibility filter: for a write
+    path that has already checked the caller may edit it)."""
+    t = SITES
+    row = conn.execute(select(t.table).where(t.table.c.id == rid)).one()
+    rel, red = marking_lists(conn, t.marking, [rid])
+    held = held_modified(conn, "site", [rid]) if row.stix_id else {}
+    return site_record(row._mapping, rel.get(rid, ()), red.get(rid, ()), held.get(rid))
 
 
 def site_record(
@@ -160,14 +183,27 @@ def load_plans(
         stmt = stmt.where(_P.c.status.in_(list(statuses)))
     with ctx.store.read() as conn:
         rows = conn.execute(stmt.order_by(_P.c.id).limit(MAX_EXPORT)).all()
-        plan_ids = [r.id for r in rows]
-        rel, red = marking_lists(conn, PLAN_MARKING, plan_ids)
-        approvals: dict[int, list[tuple[str, str, str]]] = {}
-        if plan_ids:
-            q = select(_A.c.plan_id, _A.c.org, _A.c.decision, _A.c.decided_at)
-            q = q.where(_A.c.plan_id.in_(plan_ids)).order_by(_A.c.decided_at, _A.c.org)
-            for pid, org, decision, when in conn.execute(q):
-                approvals.setdefault(int(pid), []).append((org, decision, when.isoformat()))
+        return plan_records(conn, rows)
+
+
+def plan_version(conn: Any, plan_id: int) -> PlanRecord:
+    """The public part of plan version ``plan_id`` read on ``conn`` (no visibility filter: for
+    a write path that has already checked the caller may change it)."""
+    row = conn.execute(select(_P).where(_P.c.id == plan_id)).one()
+    return plan_records(conn, [row])[0][0]
+
+
+def plan_records(conn: Any, rows: Sequence[Any]) -> list[tuple[PlanRecord, list[RouteRecord]]]:
+    """Public parts and planned patrol routes of plan ``rows`` (markings and approvals read on
+    ``conn``)."""
+    plan_ids = [r.id for r in rows]
+    rel, red = marking_lists(conn, PLAN_MARKING, plan_ids)
+    approvals: dict[int, list[tuple[str, str, str]]] = {}
+    if plan_ids:
+        q = select(_A.c.plan_id, _A.c.org, _A.c.decision, _A.c.decided_at)
+        q = q.where(_A.c.plan_id.in_(plan_ids)).order_by(_A.c.decided_at, _A.c.org)
+        for pid, org, decision, when in conn.execute(q):
+            approvals.setdefault(int(pid), []).append((org, decision, when.isoformat()))
     out = []
     for r in rows:
         m = r._mapping
@@ -183,6 +219,7 @@ def load_plans(
             forces=tuple(m["forces"]),
             created=m["created_at"],
             decided=m["decided_at"],
+            modified=m["modified"],
             approvals=tuple(approvals.get(r.id, ())),
             patrols=summary["patrols"],
             checkpoints=summary["checkpoints"],

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -31,6 +31,7 @@ from corridorguard.api.context import ServerContext, Tx
 from corridorguard.api.deps import OPERATIONAL, require_role, require_scope
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import iso, marking_lists, visible_rows
+from corridorguard.api.routes._stix_store import keep_version
 from corridorguard.api.schemas.marked import MarkedCreate
 from corridorguard.errors import (
     ConflictError,
@@ -40,6 +41,7 @@ from corridorguard.errors import (
     ValidationError,
 )
 from corridorguard.sharing.policy import Role, editable_clause
+from corridorguard.sharing.stix import record_modified
 from corridorguard.store.identity import Identity, OrgRow, UserRow
 from corridorguard.store.resources import MarkedTables
 
@@ -78,6 +80,9 @@ class Resource:
 
     tables: MarkedTables
     fields: Callable[[Any], dict[str, Any]]
+    #: ``version(conn, id)``: the sharing record of a row, for resources shared over STIX/TAXII
+    #: (a correction then keeps the version it replaces and the new one in ``stix_versions``).
+    version: Callable[[Any, int], Any] | None = None
 
     @property
     def kind(self) -> str:
@@ -324,8 +329,7 @@ def update_record(
             if check is not None:
                 check(current._mapping, values)
             if values:
-                values = {**values, "updated_at": datetime.now(UTC)}
-                conn.execute(update(t.table).where(t.table.c.id == rid).values(**values))
+                values = _write_correction(conn, res, current, values)
             tx.audit(f"{res.kind}.update", who, target=target, detail={"fields": sorted(values)})
     if denial is not None:  # raised after the commit, so the denial stays audited
         raise denial
@@ -333,3 +337,23 @@ def update_record(
         found = _visible_public(conn, who, res, rid)
     assert found is not None
     return found
+
+
+def _write_correction(
+    conn: Any, res: Resource, current: Any, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Write ``values`` with a new ``updated_at``; a shared resource's correction is a new STIX
+    version: ``updated_at`` (its ``modified`` and TAXII date added) strictly after the version
+    replaced, and both versions' objects kept in ``stix_versions``."""
+    rid = int(current.id)
+    stamp = datetime.now(UTC)
+    if res.version is not None:
+        before = res.version(conn, rid)
+        keep_version(conn, res.kind, rid, before, current.updated_at or current.created_at)
+        stamp = max(stamp, record_modified(before) + timedelta(milliseconds=1))
+    values = {**values, "updated_at": stamp}
+    t = res.tables.table
+    conn.execute(update(t).where(t.c.id == rid).values(**values))
+    if res.version is not None:
+        keep_version(conn, res.kind, rid, res.version(conn, rid), stamp)
+    return values

@@ -54,12 +54,14 @@ class StixBundleIn(BaseModel):
 
 class StixImportResult(BaseModel):
     """Ids (in this store) by kind (``incidents``, ``sites``, ``plans``: shared plans) of the
-    records created, of those that took a new version, and of those already held (same or
-    older ``modified``)."""
+    records created, of those that took a new version, of those already held (same or
+    older ``modified``), and of records of this instance that came back (``ours``: left as
+    they are)."""
 
     created: dict[str, list[int]]
     updated: dict[str, list[int]]
     unchanged: dict[str, list[int]]
+    ours: dict[str, list[int]] = Field(default_factory=dict)
     ignored: int
 
 
@@ -124,5 +126,6 @@ def run_import(
         "created": writer.created,
         "updated": writer.updated,
         "unchanged": writer.unchanged,
+        "ours": writer.ours,
         "ignored": ignored,
     }

@@ -7,9 +7,11 @@ added** and id:
 ========== ====== ==========================================================================
 kind       rank   date added
 ========== ====== ==========================================================================
-incidents  0      ``imported_at`` (a new version received over STIX/TAXII sets it to then)
+incidents  0      ``added_at`` (creation, correction, or a new version received), else
+                  ``imported_at``
 sites      1      ``updated_at`` or ``created_at``
-plans      2      ``decided_at`` or ``created_at`` (an approval is a new version)
+plans      2      ``modified`` (creation, edit, proposal, each decision: each a new
+                  version), else ``decided_at`` or ``created_at``
 shared     3      ``updated_at`` or ``created_at`` (partners' plans' public parts)
 ========== ====== ==========================================================================
 
@@ -28,29 +30,29 @@ from sqlalchemy import String, and_, case, func, literal, or_, select, type_coer
 
 from corridorguard.api.context import ServerContext
 from corridorguard.api.queries import (
-    incident_record,
     marking_lists,
     red_recipients,
     visible_incidents,
     visible_rows,
 )
 from corridorguard.api.routes._loaders import (
+    incident_share_record,
     load_plans,
     shared_plan_record,
     site_record,
-    with_modified,
 )
 from corridorguard.api.routes._stix_store import held_modified
 from corridorguard.errors import ValidationError
 from corridorguard.sharing.records import IncidentRecord, PlanRecord, SiteRecord
 from corridorguard.sharing.stix import object_ids, sid
+from corridorguard.sharing.versions import HeldVersion
 from corridorguard.store.identity import Identity
 from corridorguard.store.models import IncidentRow, UTCDateTime
 from corridorguard.store.plans import PLAN_MARKING, PlanRow
 from corridorguard.store.resources import SITES
 from corridorguard.store.shared import SHARED_PLANS, STIX_VERSIONS
 
-__all__ = ["KINDS", "Cursor", "Entry", "kinds_for_types", "page", "resolve_ids", "versions"]
+__all__ = ["KINDS", "Cursor", "Entry", "held_versions", "kinds_for_types", "page", "resolve_ids"]
 
 Record = IncidentRecord | SiteRecord | PlanRecord
 Cursor = tuple[datetime, int, int]
@@ -66,7 +68,12 @@ _TYPES = {
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HEAD_TYPES = {"marking-definition", "identity"}
-_VKIND = {"incidents": "incident", "sites": "site", "shared": "shared_plan"}
+_VKIND = {
+    "incidents": "incident",
+    "sites": "site",
+    "plans": "plan",
+    "shared": "shared_plan",
+}
 
 
 @dataclass(frozen=True)
@@ -117,10 +124,11 @@ def _sqlite_time(expr: Any) -> Any:
 def _stream(kind: str, who: Identity, dialect: str) -> tuple[Any, Any, Any]:
     """(select, date-added expression, id column) of the visible rows of ``kind``."""
     if kind == "incidents":
-        added = _I.c.imported_at if dialect != "sqlite" else _sqlite_time(_I.c.imported_at)
+        added = func.coalesce(_I.c.added_at, _I.c.imported_at)
+        added = added if dialect != "sqlite" else _sqlite_time(added)
         return visible_incidents(who.actor), added, _I.c.id
     if kind == "plans":
-        added = func.coalesce(_P.c.decided_at, _P.c.created_at)
+        added = func.coalesce(_P.c.modified, _P.c.decided_at, _P.c.created_at)
         return visible_rows(who.actor, _P, PLAN_MARKING), added, _P.c.id
     t = SITES if kind == "sites" else SHARED_PLANS
     added = func.coalesce(t.table.c.updated_at, t.table.c.created_at)
@@ -157,13 +165,13 @@ def _rows(
         stmt = stmt.where(_after(kind, added, rid, cursor))
     if only is not None:
         stmt = stmt.where(rid.in_(list(only)))
-    if kind == "plans":
+    if kind in ("plans", "incidents"):
         stmt = stmt.add_columns(added.label("_added"))
     rows = conn.execute(stmt.order_by(added, rid).limit(limit)).all()
     out = []
     for r in rows:
         m = r._mapping
-        when = m["imported_at"] if kind == "incidents" else m["_added"]
+        when = m["_added"]
         if when.tzinfo is None:  # coalesce() on SQLite gives the stored text's naive value
             when = when.replace(tzinfo=UTC)
         out.append((int(m["id"]), when, r))
@@ -176,12 +184,7 @@ def _records(
     ids = [int(r.id) for r in rows]
     if kind == "incidents":
         reds = red_recipients(conn, [r.id for r in rows if r.tlp == "RED"])
-        received = [int(r.id) for r in rows if r.source in ("stix", "taxii")]
-        got = held_modified(conn, "incident", received)
-        return {
-            int(r.id): with_modified(incident_record(r, reds.get(r.id, ())), got.get(int(r.id)))
-            for r in rows
-        }
+        return {int(r.id): incident_share_record(r, reds.get(r.id, ())) for r in rows}
     if kind == "plans":
         return {int(p.id): p for p, _routes in load_plans(ctx, who, ids)}
     t = SITES if kind == "sites" else SHARED_PLANS
@@ -273,13 +276,22 @@ def resolve_ids(ctx: ServerContext, who: Identity, wanted: set[str]) -> dict[str
     return out
 
 
-def versions(ctx: ServerContext, entry: Entry, current: datetime) -> list[datetime]:
-    """Every held version (``modified``) of a record, oldest first (at least the current)."""
-    kind = _VKIND.get(entry.kind)
-    got = {current}
-    if kind is not None:
-        v = STIX_VERSIONS
-        stmt = select(v.c.modified).where(v.c.kind == kind, v.c.record_id == entry.row_id)
-        with ctx.store.read() as conn:
-            got |= set(conn.scalars(stmt))
-    return sorted(got)
+def held_versions(
+    ctx: ServerContext, entries: Sequence[Entry]
+) -> dict[tuple[str, int], list[HeldVersion]]:
+    """The versions held in ``stix_versions`` of the (already visible) records of
+    ``entries``, by ``(kind, row id)``, oldest first (one query per kind)."""
+    out: dict[tuple[str, int], list[HeldVersion]] = {}
+    v = STIX_VERSIONS
+    with ctx.store.read() as conn:
+        for kind, vkind in _VKIND.items():
+            ids = [e.row_id for e in entries if e.kind == kind]
+            if not ids:
+                continue
+            stmt = select(v.c.record_id, v.c.modified, v.c.added_at, v.c.objects).where(
+                v.c.kind == vkind, v.c.record_id.in_(ids)
+            )
+            for rid, modified, added, objs in conn.execute(stmt.order_by(v.c.modified)):
+                held = HeldVersion(modified, added, objs if isinstance(objs, list) else None)
+                out.setdefault((kind, int(rid)), []).append(held)
+    return out

@@ -9,7 +9,7 @@ Reporters, analysts and planners may report. Reading goes through
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -36,6 +36,8 @@ from corridorguard.api.queries import (
     red_recipients,
     visible_incidents,
 )
+from corridorguard.api.routes._loaders import incident_share_record
+from corridorguard.api.routes._stix_store import keep_version
 from corridorguard.api.schemas.incidents import (
     IncidentCreate,
     IncidentList,
@@ -99,6 +101,8 @@ def _insert(tx: Tx, who: Identity, body: IncidentCreate) -> dict[str, Any]:
         tlp=body.tlp,
         rel_to=tuple(body.rel_to),
         imported_at=now,
+        modified=now,  # the STIX version (revision 0005); a correction makes a newer one
+        added_at=now,
     )
     tx.session.add(row)
     tx.session.flush()
@@ -216,6 +220,27 @@ async def get_incident(incident_id: RecordId, request: Request, ctx: Ctx, who: C
     return Response(found, media_type="application/json")
 
 
+def _current(conn: Any, who: Identity, incident_id: int) -> tuple[Any, Any]:
+    row = conn.execute(visible_incidents(who.actor).where(_I.c.id == incident_id)).one()
+    reds = red_recipients(conn, [row.id]).get(row.id, ())
+    return row, incident_share_record(row, reds)
+
+
+def _correct(conn: Any, who: Identity, incident_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Apply a correction as a new STIX version: ``modified`` and the TAXII date added become
+    now (strictly after the version replaced), and both versions' objects are kept in
+    ``stix_versions`` (so partners polling with ``added_after`` get it as a new version)."""
+    row, before = _current(conn, who, incident_id)
+    keep_version(conn, "incident", incident_id, before, row.added_at or row.imported_at)
+    previous = before.modified or row.imported_at
+    now = max(datetime.now(UTC), previous + timedelta(milliseconds=1))
+    stamps = {"modified": now, "added_at": now}
+    conn.execute(update(IncidentRow).where(_I.c.id == incident_id).values(**values, **stamps))
+    _row, after = _current(conn, who, incident_id)
+    keep_version(conn, "incident", incident_id, after, now)
+    return {"modified": now.isoformat(), "previous": previous.isoformat()}
+
+
 @router.patch("/{incident_id}", response_model=IncidentPublic, summary="Correct an incident")
 def update_incident(
     incident_id: RecordId, body: IncidentUpdate, request: Request, ctx: Ctx, who: Caller
@@ -247,9 +272,10 @@ def update_incident(
             )
             tx.audit("incident.update", who, target=target, outcome="denied")
         else:
+            detail: dict[str, Any] = {"fields": sorted(values)}
             if values:
-                conn.execute(update(IncidentRow).where(_I.c.id == incident_id).values(**values))
-            tx.audit("incident.update", who, target=target, detail={"fields": sorted(values)})
+                detail |= _correct(conn, who, incident_id, values)
+            tx.audit("incident.update", who, target=target, detail=detail)
     if denial is not None:  # raised after the commit, so the denial stays audited
         raise denial
     found = _get_visible(ctx, who, incident_id)

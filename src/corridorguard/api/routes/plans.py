@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -35,6 +35,8 @@ from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import iso
 from corridorguard.api.reads import RecordList
+from corridorguard.api.routes._loaders import plan_version
+from corridorguard.api.routes._stix_store import keep_version
 from corridorguard.api.schemas.plans import (
     PlanCreate,
     PlanDecision,
@@ -44,6 +46,7 @@ from corridorguard.api.schemas.plans import (
 )
 from corridorguard.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from corridorguard.sharing.policy import Actor, Role, editable_clause, visibility_clause
+from corridorguard.sharing.stix import record_modified
 from corridorguard.store.identity import Identity, OrgRow, UserRow
 from corridorguard.store.plans import (
     PLAN_MARKING,
@@ -141,6 +144,7 @@ def _add_version(
     rel_to: list[str],
     red: list[str],
 ) -> PlanRow:
+    now = datetime.now(UTC)
     row = PlanRow(
         lineage=lineage,
         version=version,
@@ -152,8 +156,9 @@ def _add_version(
         originator=who.org,
         tlp=base["tlp"],
         created_by=who.username,
-        created_at=datetime.now(UTC),
+        created_at=now,
         decided_at=None,
+        modified=now,
     )
     tx.session.add(row)
     tx.session.flush()
@@ -269,6 +274,7 @@ def _mutate(
             tx.audit(action, who, target=f"plan/{plan_id}", outcome="denied")
             denial.append(NotFoundError(f"no plan {plan_id}"))
             return 0, None
+        before = plan_version(tx.session.connection(), plan.id)
         try:
             out = change(tx, plan)
         except (PermissionDenied, ConflictError) as exc:
@@ -277,6 +283,8 @@ def _mutate(
             )
             denial.append(exc)
             return 0, None
+        if out.id == plan.id:
+            _new_stix_version(tx, plan, before)
         tx.audit(action, who, target=f"plan/{out.id}", detail={"status": out.status})
         return status, _public(tx.session, out)
 
@@ -289,6 +297,28 @@ def _mutate(
     if denial:
         raise denial[0]
     return response
+
+
+def _new_stix_version(tx: Tx, plan: PlanRow, before: Any) -> None:
+    """A change to a plan version's public part (edit, proposal, decision) is a new STIX
+    version of it: ``modified`` (its TAXII date added) strictly after the version replaced,
+    and both versions' objects kept in ``stix_versions`` (partners polling with
+    ``added_after`` get it; ``match[version]`` serves the earlier one)."""
+    conn = tx.session.connection()
+    keep_version(conn, "plan", plan.id, before, record_modified(before))
+    keep_version(conn, "plan", plan.id, plan_version(conn, plan.id), record_modified_of(plan))
+
+
+def _restamp(plan: PlanRow) -> None:
+    """Set the new version's ``modified`` (strictly after the current one); called by every
+    change to a plan version after its checks, before the write (an approved or rejected
+    version is immutable in the database, so the stamp goes with the decision's own write)."""
+    previous = plan.modified or plan.decided_at or plan.created_at
+    plan.modified = max(datetime.now(UTC), previous + timedelta(milliseconds=1))
+
+
+def record_modified_of(plan: PlanRow) -> datetime:
+    return plan.modified or plan.decided_at or plan.created_at
 
 
 def _editable(tx: Tx, who: Identity, plan: PlanRow) -> None:
@@ -317,6 +347,7 @@ def update_plan(
             if v is None:
                 raise ValidationError(f"{k} cannot be null", field=k)
             setattr(plan, k, v)
+        _restamp(plan)
         tx.session.flush()
         return plan
 
@@ -334,6 +365,7 @@ def propose(plan_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> JSONR
         if plan.status != "draft":
             raise ConflictError(f"only a draft can be proposed (this one is {plan.status})")
         plan.status = "proposed"
+        _restamp(plan)
         tx.session.flush()
         return plan
 
@@ -352,6 +384,7 @@ def _decide(decision: str) -> Any:
             done = tx.session.get(PlanApprovalRow, (plan.id, who.org))
             if done is not None:
                 raise ConflictError(f"{who.org} has already decided on this plan")
+            _restamp(plan)
             now = datetime.now(UTC)
             tx.session.add(
                 PlanApprovalRow(

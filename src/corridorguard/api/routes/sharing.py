@@ -1,7 +1,10 @@
 """``/api/v1/export``: STIX 2.1 bundles and Cursor-on-Target events of visible incidents.
 
-Both start from :func:`~corridorguard.api.queries.visible_incidents` (the SQL policy filter) and
-then pass through the sharing layer's :func:`~corridorguard.sharing.policy.releasable`, which
+The incidents-only forms of ``/stix/export`` and ``/cot/export``: the same loader
+(:func:`~corridorguard.api.routes._loaders.load_incidents`, from
+:func:`~corridorguard.api.queries.visible_incidents`, the SQL policy filter) and the same
+serialisation (the current version of each incident, with the same STIX ``modified`` as TAXII
+serves), then the sharing layer's :func:`~corridorguard.sharing.policy.releasable`, which
 also applies ``may_pass_on`` when ``to_org`` names the audience (AMBER+STRICT and RED do not
 travel). Every export is audited with the number of records, never their contents.
 """
@@ -24,17 +27,11 @@ from corridorguard.api.deps import (
     require_scope,
 )
 from corridorguard.api.errors import ERROR_RESPONSES
-from corridorguard.api.queries import (
-    IncidentSearch,
-    incident_record,
-    red_recipients,
-    visible_incidents,
-)
+from corridorguard.api.queries import IncidentSearch
+from corridorguard.api.routes._loaders import load_incidents
 from corridorguard.sharing.cot import cot_events
-from corridorguard.sharing.records import IncidentRecord
 from corridorguard.sharing.stix import export_stix
 from corridorguard.store.identity import Identity
-from corridorguard.store.models import IncidentRow
 
 router = APIRouter(
     prefix="/export",
@@ -42,7 +39,6 @@ router = APIRouter(
     responses=ERROR_RESPONSES,
     dependencies=[Depends(clean_query)],
 )
-_I = IncidentRow.__table__
 STIX_MEDIA = "application/stix+json;version=2.1"
 
 
@@ -56,27 +52,6 @@ class XmlResponse(Response):
     """Cursor-on-Target XML."""
 
     media_type = "application/xml"
-
-
-_MAX_EXPORT = 50_000
-
-
-def visible_records(
-    ctx: ServerContext,
-    who: Identity,
-    search: IncidentSearch | None = None,
-    *,
-    limit: int = _MAX_EXPORT,
-    offset: int = 0,
-    order_added: bool = False,
-) -> list[tuple[IncidentRecord, datetime]]:
-    """Sharing records (with their date added) of incidents the caller may see."""
-    stmt = visible_incidents(who.actor, search)
-    order = (_I.c.imported_at, _I.c.id) if order_added else (_I.c.time, _I.c.id)
-    with ctx.store.read() as conn:
-        rows = conn.execute(stmt.order_by(*order).limit(limit).offset(offset)).all()
-        reds = red_recipients(conn, [r.id for r in rows if r.tlp == "RED"])
-    return [(incident_record(r, reds.get(r.id, ())), r.imported_at) for r in rows]
 
 
 def _audit_export(ctx: ServerContext, who: Identity, kind: str, n: int, to_org: str | None) -> None:
@@ -99,7 +74,7 @@ def stix(
     """A STIX 2.1 bundle (TLP 2.0 markings); with ``to_org``, only what may pass to it."""
     require_scope(ctx, request, who, "read")
     require_role(ctx, request, who, OPERATIONAL)
-    recs = [r for r, _ in visible_records(ctx, who, IncidentSearch(since=since))]
+    recs = load_incidents(ctx, who, search=IncidentSearch(since=since))
     bundle = export_stix(who.actor, incidents=recs, to_org=to_org)
     n = sum(1 for o in bundle.get("objects", []) if o.type == "incident")
     _audit_export(ctx, who, "stix", n, to_org)
@@ -120,7 +95,7 @@ def cot(
     remarks and a ``__corridorguard`` detail element)."""
     require_scope(ctx, request, who, "read")
     require_role(ctx, request, who, OPERATIONAL)
-    recs = [r for r, _ in visible_records(ctx, who, IncidentSearch(since=since))]
+    recs = load_incidents(ctx, who, search=IncidentSearch(since=since))
     events = cot_events(who.actor, incidents=recs, to_org=to_org)
     _audit_export(ctx, who, "cot", len(events), to_org)
     body = (

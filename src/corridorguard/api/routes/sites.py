@@ -28,6 +28,7 @@ from corridorguard.api.deps import (
 from corridorguard.api.errors import ERROR_RESPONSES
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.reads import RecordList
+from corridorguard.api.routes._loaders import site_version
 from corridorguard.api.routes._marked import (
     IDEMPOTENCY,
     Resource,
@@ -63,7 +64,7 @@ _FIELDS = (
     "name", "type", "lon", "lat", "criticality", "workers", "operator", "province",
     "scenario", "key", "node", "approximate", "notional", "description", "stix_id",
 )  # fmt: skip
-SITE = Resource(SITES, lambda m: {k: m[k] for k in _FIELDS})
+SITE = Resource(SITES, lambda m: {k: m[k] for k in _FIELDS}, version=site_version)
 _MARKING = ("tlp", "rel_to", "red_recipients")
 
 

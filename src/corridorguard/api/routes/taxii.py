@@ -33,15 +33,16 @@ from corridorguard.api.routes._taxii_records import (
     Entry,
     decode,
     encode,
+    held_versions,
     kinds_for_types,
     page,
     resolve_ids,
-    versions,
 )
 from corridorguard.errors import NotFoundError, ValidationError
-from corridorguard.sharing.policy import releasable
+from corridorguard.sharing.policy import TLP, releasable
 from corridorguard.sharing.records import parse_time
-from corridorguard.sharing.stix import head_objects, record_modified, record_objects, stix_time
+from corridorguard.sharing.stix import head_objects, stix_time
+from corridorguard.sharing.versions import listed_versions, served_versions
 from corridorguard.store.identity import Identity, OrgRow
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
@@ -196,14 +197,6 @@ def _version_spec(value: str | None) -> tuple[set[str], set[datetime]]:
     return words, stamps
 
 
-def _version_ok(ctx: ServerContext, e: Entry, spec: tuple[set[str], set[datetime]]) -> bool:
-    words, stamps = spec
-    current = record_modified(e.record)
-    if words & {"last", "all"} or current in stamps:
-        return True
-    return "first" in words and versions(ctx, e, current)[0] == current
-
-
 def _after_utc(added_after: datetime | None) -> None:
     if added_after is not None and added_after.tzinfo is None:
         raise ValidationError("added_after needs a UTC offset (e.g. Z)", field="added_after")
@@ -218,21 +211,56 @@ def _envelope(
     types: set[str] | None,
     ids: set[str] | None,
     spec: tuple[set[str], set[datetime]],
-) -> tuple[list[dict[str, Any]], list[Entry]]:
-    """Objects of the releasable entries (in date-added order) that pass the filters."""
+    added_after: datetime | None = None,
+    limit: int | None = None,
+) -> tuple[list[dict[str, Any]], list[Entry], Entry | None]:
+    """Objects of the releasable entries (in date-added order) that pass the filters, the
+    entries served, and the entry the page was cut after (``None``: not cut).
+
+    ``match[version]`` picks versions per record (:func:`served_versions`: earlier versions
+    only under the current marking *and* their own, served under the stricter of the two).
+    Records with many versions could exceed ``limit`` objects: the page then ends after the
+    last whole record that fits (at least one)."""
     to_org = coll.get("x_corridorguard_to_org")
-    keep = [
-        e
-        for e in entries
-        if releasable(who.actor, [e.record], to_org=to_org) and _version_ok(ctx, e, spec)
-    ]
-    objs = list(head_objects(e.record for e in keep))
-    objs += [o for e in keep for o in record_objects(e.record)]
-    out = []
-    for o in objs:
-        if (types is None or o.type in types) and (ids is None or o.id in ids):
-            out.append(json.loads(o.serialize()))
-    return out, keep
+    words, stamps = spec
+    allowed = [e for e in entries if releasable(who.actor, [e.record], to_org=to_org)]
+    held = held_versions(ctx, allowed) if words != {"last"} or stamps else {}
+    keep: list[Entry] = []
+    body: list[dict[str, Any]] = []
+    pairs: set[tuple[TLP, str]] = set()
+
+    def wanted(o: dict[str, Any]) -> bool:
+        return (types is None or o["type"] in types) and (ids is None or o["id"] in ids)
+
+    for e in allowed:
+        chosen = served_versions(
+            who.actor,
+            e.record,
+            held.get((e.kind, e.row_id), []),
+            words=words,
+            stamps=stamps,
+            to_org=to_org,
+            added_after=added_after,
+        )
+        if not chosen:
+            continue
+        objs = [o for v in chosen for o in v.objects if wanted(o)]
+        more_pairs = pairs | {(v.marking.tlp, v.marking.originator) for v in chosen}
+        heads = 2 * len(more_pairs)  # at most one marking definition and one identity each
+        if keep and limit is not None and len(body) + len(objs) + heads > limit:
+            return _with_head(body, pairs, wanted), keep, keep[-1]
+        keep.append(e)
+        pairs = more_pairs
+        body += objs
+    return _with_head(body, pairs, wanted), keep, None
+
+
+def _with_head(
+    body: list[dict[str, Any]], pairs: set[tuple[TLP, str]], wanted: Any
+) -> list[dict[str, Any]]:
+    """The marking definitions and identities ``pairs`` reference, then ``body``."""
+    head = [json.loads(o.serialize()) for o in head_objects((), more=pairs)]
+    return [o for o in head if wanted(o)] + body
 
 
 @router.get("/api1/collections/{cid}/objects/", summary="Objects of a TAXII collection")
@@ -252,8 +280,9 @@ def objects(
 ) -> Response:
     """An envelope of STIX objects of incidents, sites and plans' public parts, in date-added
     order; filter with ``added_after``, ``match[type]``, ``match[id]``, ``match[version]``
-    (``last`` (default), ``first``, ``all`` or timestamps: the newest version is served);
-    page with ``limit`` and ``next``."""
+    (``last`` (default), ``first``, ``all`` or ``modified`` timestamps: the versions held);
+    page with ``limit`` and ``next`` (by record: a page holds every selected version of its
+    records)."""
     _check(ctx, request, who)
     coll = _collection(ctx, who, cid)
     _after_utc(added_after)
@@ -271,7 +300,17 @@ def objects(
         size=max(1, limit // 5),  # a record is <= 3 objects (+ its marking and identity)
         only=only,
     )
-    objs, keep = _envelope(ctx, who, coll, entries, types=types, ids=ids, spec=spec)
+    objs, keep, cut = _envelope(
+        ctx,
+        who,
+        coll,
+        entries,
+        types=types,
+        ids=ids,
+        spec=spec,
+        added_after=added_after,
+        limit=limit,
+    )
     to_org = coll.get("x_corridorguard_to_org")
     ctx.audit.record(
         "export.taxii",
@@ -279,9 +318,10 @@ def objects(
         target=f"collection/{cid}",
         detail={"records": _counts(keep), "to_org": to_org},
     )
+    more = more or cut is not None
     body: dict[str, Any] = {"more": more, "objects": objs}
     if more:
-        body["next"] = encode(entries[-1].key)
+        body["next"] = encode((cut or entries[-1]).key)
     headers = {}
     if keep:
         headers["X-TAXII-Date-Added-First"] = _stamp(keep[0].added)
@@ -324,7 +364,7 @@ def get_object(
     coll = _collection(ctx, who, cid)
     spec = _version_spec(match_version)
     entry = _one(ctx, who, coll, object_id)
-    objs, keep = _envelope(ctx, who, coll, [entry], types=None, ids={object_id}, spec=spec)
+    objs, keep, _cut = _envelope(ctx, who, coll, [entry], types=None, ids={object_id}, spec=spec)
     ctx.audit.record(
         "export.taxii",
         who,
@@ -344,10 +384,13 @@ def get_object(
     summary="Versions of one object (TAXII)",
 )
 def object_versions(cid: str, object_id: str, request: Request, ctx: Ctx, who: Caller) -> Response:
-    """Every version (``modified``) held of the object, oldest first: versions received
-    over STIX/TAXII are kept in ``stix_versions``; a record of ours has its current one."""
+    """Every version (``modified``) of the object the caller may know of, oldest first
+    (``stix_versions`` and the current one; earlier versions only if releasable under their
+    own marking too)."""
     _check(ctx, request, who)
     coll = _collection(ctx, who, cid)
     entry = _one(ctx, who, coll, object_id)
-    held = versions(ctx, entry, record_modified(entry.record))
-    return _taxii({"more": False, "versions": [stix_time(v) for v in held]})
+    held = held_versions(ctx, [entry]).get((entry.kind, entry.row_id), [])
+    to_org = coll.get("x_corridorguard_to_org")
+    listed = listed_versions(who.actor, entry.record, held, to_org=to_org)
+    return _taxii({"more": False, "versions": [stix_time(v) for v in listed]})
