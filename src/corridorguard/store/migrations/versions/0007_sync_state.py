@@ -33,9 +33,7 @@ def upgrade() -> None:
         sa.Column("last_added", UTCDateTime(), nullable=True),
         sa.Column("pulled_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_state")),
-        sa.UniqueConstraint(
-            "source", "collection", name=op.f("uq_sync_state_source_collection")
-        ),
+        sa.UniqueConstraint("source", "collection", name=op.f("uq_sync_state_source_collection")),
     )
 
 
