@@ -36,7 +36,7 @@ from corridorguard.sharing.records import (
 from corridorguard.store.identity import Identity
 from corridorguard.store.models import IncidentRow
 from corridorguard.store.plans import PLAN_MARKING, PlanApprovalRow, PlanRow
-from corridorguard.store.resources import SENSORS, SITES
+from corridorguard.store.resources import SENSORS, SITES, MarkedTables
 from corridorguard.store.shared import SHARED_PLANS
 
 __all__ = [
@@ -102,17 +102,32 @@ def _marking(m: Any, rel: Sequence[str], red: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def _visible_marked(
+    conn: Any,
+    who: Identity,
+    t: MarkedTables,
+    ids: Sequence[int] | None,
+    *,
+    where: Any = None,
+) -> tuple[list[Any], dict[int, list[str]], dict[int, list[str]]]:
+    """Rows of a marked resource the caller may see (optionally only ``ids``, and ``where``),
+    in id order, with their REL-TO and RED recipient lists."""
+    stmt = visible_rows(who.actor, t.table, t.marking)
+    if where is not None:
+        stmt = stmt.where(where)
+    if ids is not None:
+        stmt = stmt.where(t.table.c.id.in_(list(ids)))
+    rows = list(conn.execute(stmt.order_by(t.table.c.id).limit(MAX_EXPORT)).all())
+    rel, red = marking_lists(conn, t.marking, [r.id for r in rows])
+    return rows, rel, red
+
+
 def load_sites(
     ctx: ServerContext, who: Identity, ids: Sequence[int] | None = None
 ) -> list[SiteRecord]:
     """Sites the caller may see (optionally only ``ids``); imported ones keep their STIX id."""
-    t = SITES
-    stmt = visible_rows(who.actor, t.table, t.marking)
-    if ids is not None:
-        stmt = stmt.where(t.table.c.id.in_(list(ids)))
     with ctx.store.read() as conn:
-        rows = conn.execute(stmt.order_by(t.table.c.id).limit(MAX_EXPORT)).all()
-        rel, red = marking_lists(conn, t.marking, [r.id for r in rows])
+        rows, rel, red = _visible_marked(conn, who, SITES, ids)
         versions = held_modified(conn, "site", [int(r.id) for r in rows if r.stix_id])
     return [
         site_record(r._mapping, rel.get(r.id, ()), red.get(r.id, ()), versions.get(int(r.id)))
@@ -150,13 +165,10 @@ def load_sensors(
     ctx: ServerContext, who: Identity, ids: Sequence[int] | None = None
 ) -> list[SensorRecord]:
     """Sensor placements the caller may see that have a point (segment-only ones have none)."""
-    t = SENSORS
-    stmt = visible_rows(who.actor, t.table, t.marking).where(t.table.c.lon.is_not(None))
-    if ids is not None:
-        stmt = stmt.where(t.table.c.id.in_(list(ids)))
     with ctx.store.read() as conn:
-        rows = conn.execute(stmt.order_by(t.table.c.id).limit(MAX_EXPORT)).all()
-        rel, red = marking_lists(conn, t.marking, [r.id for r in rows])
+        rows, rel, red = _visible_marked(
+            conn, who, SENSORS, ids, where=SENSORS.table.c.lon.is_not(None)
+        )
     cols = ("name", "kind", "status", "lon", "lat", "range_m", "azimuth_deg", "fov_deg")
     return [
         SensorRecord(
@@ -260,11 +272,6 @@ def load_shared_plans(
     ctx: ServerContext, who: Identity, ids: Sequence[int] | None = None
 ) -> list[PlanRecord]:
     """Public parts of partners' plans (received over STIX/TAXII) the caller may see."""
-    t = SHARED_PLANS
-    stmt = visible_rows(who.actor, t.table, t.marking)
-    if ids is not None:
-        stmt = stmt.where(t.table.c.id.in_(list(ids)))
     with ctx.store.read() as conn:
-        rows = conn.execute(stmt.order_by(t.table.c.id).limit(MAX_EXPORT)).all()
-        rel, red = marking_lists(conn, t.marking, [r.id for r in rows])
+        rows, rel, red = _visible_marked(conn, who, SHARED_PLANS, ids)
     return [shared_plan_record(r._mapping, rel.get(r.id, ()), red.get(r.id, ())) for r in rows]
