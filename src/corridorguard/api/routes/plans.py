@@ -306,18 +306,20 @@ def _new_stix_version(tx: Tx, plan: PlanRow, before: Any) -> None:
     ``added_after`` get it; ``match[version]`` serves the earlier one)."""
     conn = tx.session.connection()
     keep_version(conn, "plan", plan.id, before, record_modified(before))
-    keep_version(conn, "plan", plan.id, plan_version(conn, plan.id), record_modified_of(plan))
+    keep_version(conn, "plan", plan.id, plan_version(conn, plan.id), _modified(plan))
 
 
 def _restamp(plan: PlanRow) -> None:
     """Set the new version's ``modified`` (strictly after the current one); called by every
     change to a plan version after its checks, before the write (an approved or rejected
     version is immutable in the database, so the stamp goes with the decision's own write)."""
-    previous = plan.modified or plan.decided_at or plan.created_at
+    previous = _modified(plan)
     plan.modified = max(datetime.now(UTC), previous + timedelta(milliseconds=1))
 
 
-def record_modified_of(plan: PlanRow) -> datetime:
+def _modified(plan: PlanRow) -> datetime:
+    """A plan version's STIX ``modified`` (as :func:`~corridorguard.sharing.stix.record_modified`
+    reads it from its sharing record)."""
     return plan.modified or plan.decided_at or plan.created_at
 
 

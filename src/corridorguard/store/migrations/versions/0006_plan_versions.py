@@ -12,9 +12,8 @@ never saw a draft become proposed or a joint plan's first approval.
 Backfill of draft and proposed versions: the newest approval, else the creation time.
 Approved and rejected versions are immutable (the ``plans_frozen`` trigger of revision 0002)
 and keep ``NULL``: readers fall back to the decision time, which is what the backfill would
-have written. Nullable like
-``incidents.modified`` (revision 0005); every write path sets it and readers fall back to
-``decided_at`` / ``created_at``.
+have written. Nullable like ``incidents.modified`` (revision 0005); every write path sets it
+and readers fall back to ``decided_at`` / ``created_at``.
 
 Revision ID: 0006
 Revises: 0005
@@ -37,7 +36,7 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("plans", sa.Column("modified", UTCDateTime(), nullable=True))
     op.execute(
-        "UPDATE plans SET modified = coalesce(decided_at, (SELECT max(a.decided_at) "
+        "UPDATE plans SET modified = coalesce((SELECT max(a.decided_at) "
         "FROM plan_approvals AS a WHERE a.plan_id = plans.id), created_at) "
         "WHERE status IN ('draft', 'proposed')"
     )
