@@ -146,8 +146,10 @@ class ImportRejected(ValidationError):
     def __init__(self, file: str, rows: list[RowError], *, limit: int = 20) -> None:
         shown = "; ".join(str(r) for r in rows[:limit])
         more = f" (and {len(rows) - limit} more)" if len(rows) > limit else ""
+        n_rows = len({r.line for r in rows})
+        problems = f" ({len(rows)} problems)" if len(rows) > n_rows else ""
         super().__init__(
-            f"{len(rows)} bad row(s), nothing imported: {shown}{more}",
+            f"{n_rows} bad row(s){problems}, nothing imported: {shown}{more}",
             file=file,
         )
         self.rows = rows

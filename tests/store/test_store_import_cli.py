@@ -257,3 +257,20 @@ def test_cli_mapping_from_a_file(tmp_path: Path) -> None:
         -87.6,
         41.75,
     )
+
+
+def test_the_message_counts_rows_not_problems(tmp_path: Path) -> None:
+    """A row missing both coordinates is one bad row with two problems, as in `rejected`."""
+    gtd = tmp_path / "gtd.csv"
+    gtd.write_text(
+        "eventid,iyear,imonth,iday,country_txt,provstate,city,latitude,longitude,"
+        "attacktype1_txt,targtype1_txt,nkill\n"
+        "201403150001,2014,3,1,Pakistan,Balochistan,Turbat,26.0,63.05,Armed Assault,Business,4\n"
+        "201403150002,2014,3,2,Pakistan,Sindh,Karachi,,,Bombing/Explosion,Police,\n"
+    )
+    db = f"sqlite:///{tmp_path / 'cg.sqlite3'}"
+    result = cg("incidents", "import", str(gtd), "--format", "gtd", "--db", db, "--json")
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert doc["rejected"] == 1 and len(doc["rows"]) == 2
+    assert doc["message"].startswith("1 bad row(s) (2 problems), nothing imported: line 3: ")
