@@ -148,9 +148,17 @@ def plan_map(
 
 @app.command("convoy")
 def convoy(
-    scenario: str = typer.Option(..., "--scenario", help="A built-in scenario name or folder."),
-    origin: str = typer.Option(..., "--from", help="Origin node id."),
-    destination: str = typer.Option(..., "--to", help="Destination node id."),
+    scenario: str | None = typer.Option(
+        None, "--scenario", help="A built-in scenario name or folder (or give --roads)."
+    ),
+    roads: Path | None = typer.Option(
+        None,
+        "--roads",
+        help="Route on a real road network instead: an OSM extract (.osm.pbf) or a GeoJSON "
+        "line layer (.geojson/.json).",
+    ),
+    origin: str = typer.Option(..., "--from", help="Origin node id, or LON,LAT (snapped)."),
+    destination: str = typer.Option(..., "--to", help="Destination node id, or LON,LAT (snapped)."),
     alternatives: int = typer.Option(3, "--alternatives", help="Number of routes (k)."),
     risk_weight: float = typer.Option(
         60.0, "--risk-weight", help="Seconds of travel worth one unit of exposure (lambda)."
@@ -169,11 +177,53 @@ def convoy(
     png: Path | None = typer.Option(None, "--png", help="Write a PNG map of the routes."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Risk-aware convoy routes with k alternatives, a randomised choice and departure times."""
+    """Risk-aware convoy routes with k alternatives, a randomised choice and departure times.
+
+    On a scenario the end points are node ids and the scenario's movement between them sets the
+    window, people and daylight rule. On ``--roads`` (real OSM or GeoJSON roads) they may also
+    be ``LON,LAT`` positions, snapped to the nearest node of the main connected road network.
+    """
     from corridorguard._cli.place import read_risk
 
-    sc = load_scenario(scenario)
+    if (scenario is None) == (roads is None):
+        raise ValidationError("give exactly one of --scenario and --roads", field="--scenario")
     er, _ = read_risk(risk)
+    if roads is not None:
+        if movement is not None:
+            raise ValidationError("--movement needs --scenario", field="--movement")
+        with progress_bar("reading roads", total=None):
+            graph = read_roads(roads)
+        s_id, s_snap = endpoint(graph, origin, "--from")
+        t_id, t_snap = endpoint(graph, destination, "--to")
+        opts: dict[str, Any] = {
+            "edge_risk": er,
+            "risk_weight": risk_weight,
+            "alternatives": alternatives,
+        }
+        if day_only is not None:
+            opts["day_only"] = day_only
+        with progress_bar("routing", total=None):
+            router = ConvoyRouter(graph, s_id, t_id, days=days, seed=seed, **opts).solve()
+        out = router.to_dict()
+        out["roads"] = str(roads)
+        out["snapped"] = {"from": s_snap, "to": t_snap}
+        ways = graph.edge_attrs.get("osm_way_id")
+        if ways is not None:  # OSM: segments are pieces of ways; name the ways
+            pos = [graph.edge_index(e) for e in router.chokepoints_]
+            out["chokepoint_osm_ways"] = list(dict.fromkeys(int(w) for w in ways[pos]))
+        _write_outputs(router, out, gpx, geojson)
+        if png is not None:
+            source = (
+                "OpenStreetMap extract (c) OpenStreetMap contributors, ODbL"
+                if roads.name.lower().endswith(".pbf")
+                else roads.name
+            )
+            road_map(graph, png, router.routes_, title=f"Convoy on {roads.name}", source=source)
+            out["png"] = str(png)
+        _report(router, out, as_json, graph.label)
+        return
+    assert scenario is not None
+    sc = load_scenario(scenario)
     mv = None
     if movement is not None:
         mv = next((m for m in sc.movements if m.id == movement), None)
@@ -205,12 +255,7 @@ def convoy(
         router = ConvoyRouter(graph, origin, destination, **kw).solve()
     out = router.to_dict()
     out["movement"] = None if mv is None else mv.id
-    if gpx is not None:
-        gpx.write_text(router.to_gpx(), encoding="utf-8")
-        out["gpx"] = str(gpx)
-    if geojson is not None:
-        geojson.write_text(json.dumps(router.to_geojson()), encoding="utf-8")
-        out["geojson"] = str(geojson)
+    _write_outputs(router, out, gpx, geojson)
     if png is not None:
         plan_map(
             sc,
@@ -219,21 +264,152 @@ def convoy(
             routes=router.routes_,
         )
         out["png"] = str(png)
+    _report(router, out, as_json, graph.label)
+
+
+def _write_outputs(
+    router: ConvoyRouter, out: dict[str, Any], gpx: Path | None, geojson: Path | None
+) -> None:
+    if gpx is not None:
+        gpx.write_text(router.to_gpx(), encoding="utf-8")
+        out["gpx"] = str(gpx)
+    if geojson is not None:
+        geojson.write_text(json.dumps(router.to_geojson()), encoding="utf-8")
+        out["geojson"] = str(geojson)
+
+
+def _report(router: ConvoyRouter, out: dict[str, Any], as_json: bool, label: str) -> None:
     if as_json:
         print_json(out)
         return
     for r in router.routes_:
+        via = " - ".join(map(str, r.nodes))
+        if len(r.nodes) > 12:  # real road networks: hundreds of nodes per route
+            via = f"{r.nodes[0]} - ... ({len(r.nodes) - 2} nodes) - {r.nodes[-1]}"
         typer.echo(
-            f"route {r.index}: {r.eta_s / 60:.0f} min, {r.distance_m / 1000:.0f} km, exposure "
-            f"{r.exposure:.1f}, p={r.probability:.2f} via {' - '.join(map(str, r.nodes))}"
+            f"route {r.index}: {r.eta_s / 60:.0f} min, {r.distance_m / 1000:.1f} km, exposure "
+            f"{r.exposure:.1f}, p={r.probability:.2f} via {via}"
         )
-    if router.chokepoints_:
+    for end, snap in (out.get("snapped") or {}).items():
+        typer.echo(f"{end}: snapped to node {snap['node']} ({snap['distance_m']:.0f} m away)")
+    if out.get("chokepoint_osm_ways"):
+        w = out["chokepoint_osm_ways"]
         typer.echo(
-            f"shared by every route (escort/checkpoint candidates): "
-            f"{', '.join(map(str, router.chokepoints_))}"
+            f"shared by every route: {len(router.chokepoints_)} segments on {len(w)} OSM ways "
+            f"(escort/checkpoint candidates): {', '.join(map(str, w[:8]))}"
+            + (f" (and {len(w) - 8} more)" if len(w) > 8 else "")
+        )
+    elif router.chokepoints_:
+        shown = ", ".join(map(str, router.chokepoints_[:10]))
+        more = len(router.chokepoints_) - 10
+        typer.echo(
+            f"shared by every route (escort/checkpoint candidates): {shown}"
+            + (f" (and {more} more)" if more > 0 else "")
         )
     for d in router.schedule_[:7]:
         typer.echo(
             f"  day {d['day']}: route {d['route']} depart {d['depart']} arrive {d['arrive']}"
         )
-    typer.echo(f"(seed {router.seed_}; {graph.label} road data)")
+    typer.echo(f"(seed {router.seed_}; {label} road data)")
+
+
+def read_roads(path: Path) -> RoadGraph:
+    """A road graph from an OSM PBF extract or a GeoJSON line layer, by the file's suffix."""
+    from corridorguard.routing.osm import read_geojson, read_osm_pbf
+
+    name = path.name.lower()
+    if name.endswith(".pbf"):
+        return read_osm_pbf(path)
+    if name.endswith((".geojson", ".json")):
+        return read_geojson(path)
+    raise ValidationError(
+        "road files are .osm.pbf (OpenStreetMap) or .geojson/.json (line layers)",
+        file=str(path),
+        field="--roads",
+    )
+
+
+def endpoint(graph: RoadGraph, text: str, flag: str) -> tuple[Any, dict[str, Any] | None]:
+    """A route end: a node id of ``graph`` or ``LON,LAT`` snapped to its nearest node.
+
+    Returns the node id and, for a position, ``{"node", "lon", "lat", "distance_m"}``."""
+    parts = text.split(",")
+    if len(parts) == 2:
+        try:
+            lon, lat = float(parts[0]), float(parts[1])
+        except ValueError:
+            lon = lat = math.nan
+        if math.isfinite(lon) and math.isfinite(lat):
+            try:
+                i, dist = graph.nearest_node(lon, lat)
+            except ValidationError as exc:
+                raise ValidationError(exc.message, field=flag) from None
+            nid = graph.node_ids[i]
+            snap = {"node": nid, "lon": float(graph.lon[i]), "lat": float(graph.lat[i])}
+            return nid, {**snap, "distance_m": dist}
+    for key in (text, _as_int(text)):
+        if key is not None and graph.has_node(key):
+            return key, None
+    raise NotFoundError(f"unknown node {text!r} (give a node id or LON,LAT)", field=flag)
+
+
+def _as_int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def road_map(
+    graph: RoadGraph, path: Path, routes: Sequence[Any], *, title: str, source: str
+) -> Path:
+    """A PNG of a real road network with the routes drawn over it (Agg, no pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 10))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.07, 0.08, 0.9, 0.84))
+    segs = np.stack(
+        [
+            np.column_stack([graph.lon[graph.tail], graph.lat[graph.tail]]),
+            np.column_stack([graph.lon[graph.head], graph.lat[graph.head]]),
+        ],
+        axis=1,
+    )
+    ax.add_collection(LineCollection(list(segs), colors="#9a9a9a", linewidths=0.5, zorder=1))
+    for i, r in enumerate(routes):
+        xs, ys = zip(*r.coords, strict=True)
+        ax.plot(
+            xs,
+            ys,
+            color=_ROUTE_COLOURS[i % len(_ROUTE_COLOURS)],
+            lw=4 - min(i, 2),
+            alpha=0.85,
+            zorder=3 - 0.1 * i,
+            label=f"route {r.index}: {r.eta_s / 60:.0f} min, {r.distance_m / 1000:.1f} km, "
+            f"p={r.probability:.2f}",
+        )
+    if routes:
+        ax.legend(loc="lower left", fontsize=8)
+        pts = np.array([c for r in routes for c in r.coords])
+        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+        pad = 0.15 * max(x1 - x0, y1 - y0, 0.01)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
+    else:
+        ax.autoscale()
+    y0, y1 = ax.get_ylim()
+    ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
+    ax.set_title(title, fontsize=11)
+    fig.text(
+        0.07,
+        0.02,
+        f"Roads ({graph.label} data): {source}",
+        fontsize=7,
+        color="#555555",
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    return path
