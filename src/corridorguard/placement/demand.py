@@ -183,30 +183,60 @@ def road_network_distance(
 
 
 def gaps_geojson(demand: Demand, covered: np.ndarray, *, label: str) -> dict[str, Any]:
-    """The uncovered demand as a GeoJSON FeatureCollection (road pieces as LineStrings, sites
-    as Points), with weights, for maps and exports."""
-    feats = []
+    """The uncovered demand as a GeoJSON FeatureCollection, with weights, for maps and exports.
+
+    Consecutive uncovered pieces of one road segment are one LineString (a *gap run*: its
+    weight is the pieces' sum, ``pieces`` their number), so a map gets one feature per gap
+    rather than one per piece; sites are Points. Coordinates are rounded to 6 decimals
+    (~0.1 m)."""
+    feats: list[dict[str, Any]] = []
+    run: list[int] = []
+
+    def close() -> None:
+        if run:
+            first, last = run[0], run[-1]
+            coords = [_r6(demand.span[first, :2]), _r6(demand.span[last, 2:])]
+            feats.append(_gap_feature("LineString", coords, demand, run, label))
+            run.clear()
+
     for i in np.nonzero(~np.asarray(covered, dtype=bool) & (demand.weight > 0))[0].tolist():
-        if demand.kind[i] == "road":
-            geom = {
-                "type": "LineString",
-                "coordinates": [demand.span[i, :2].tolist(), demand.span[i, 2:].tolist()],
-            }
-        else:
-            geom = {"type": "Point", "coordinates": [float(demand.lon[i]), float(demand.lat[i])]}
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": geom,
-                "properties": {
-                    "kind": demand.kind[i],
-                    "ref": demand.ref[i],
-                    "weight": float(demand.weight[i]),
-                    "data_label": label,
-                },
-            }
-        )
+        if demand.kind[i] != "road":
+            close()
+            coords = _r6(np.array([demand.lon[i], demand.lat[i]]))
+            feats.append(_gap_feature("Point", coords, demand, [i], label))
+            continue
+        if run and not (
+            i == run[-1] + 1
+            and demand.edge[i] == demand.edge[run[-1]]
+            and np.allclose(demand.span[i, :2], demand.span[run[-1], 2:], rtol=0, atol=1e-9)
+        ):
+            close()
+        run.append(i)
+    close()
     return {"type": "FeatureCollection", "features": feats}
+
+
+def _r6(xy: np.ndarray) -> list[float]:
+    return [round(float(v), 6) for v in xy]
+
+
+def _gap_feature(
+    gtype: str, coords: Any, demand: Demand, rows: list[int], label: str
+) -> dict[str, Any]:
+    i = rows[0]
+    props: dict[str, Any] = {
+        "kind": demand.kind[i],
+        "ref": demand.ref[i],
+        "weight": float(demand.weight[rows].sum()),
+        "data_label": label,
+    }
+    if gtype == "LineString":
+        props["pieces"] = len(rows)
+    return {
+        "type": "Feature",
+        "geometry": {"type": gtype, "coordinates": coords},
+        "properties": props,
+    }
 
 
 def great_circle_matrix(demand: Demand, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
