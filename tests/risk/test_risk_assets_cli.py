@@ -259,5 +259,17 @@ def test_cli_forecast_on_the_corridor_region(shared_data: Path, tmp_path: Path) 
     risk = json.loads((tmp_path / "o" / "asset_risk.json").read_text())
     # the 2 km road band is about half inside the 1 km corridor region
     assert 0.35 < risk["edges"][0]["coverage"] < 0.65
+    # the planning engines' --risk file: the same assets, relative rates (mean 1, floor 0.1)
+    planning = json.loads((tmp_path / "o" / "planning_risk.json").read_text())
+    assert set(planning["edges"]) == {e["id"] for e in risk["edges"]}
+    assert set(planning["sites"]) == {s["id"] for s in risk["sites"]}
+    per_km = {e["id"]: e["expected"] / e["length_m"] for e in risk["edges"]}
+    mean = sum(per_km.values()) / len(per_km)
+    for eid, v in planning["edges"].items():
+        assert v == pytest.approx(max(0.1, per_km[eid] / mean))
+    from corridorguard._cli.place import read_risk
+
+    edges, sites = read_risk(tmp_path / "o" / "planning_risk.json")
+    assert edges == planning["edges"] and sites == planning["sites"]
     r = CliRunner().invoke(app, [*base, "--corridor-km", "1"])
     assert r.exit_code == 2 and "needs --scenario" in r.output

@@ -25,6 +25,8 @@ from corridorguard.risk import (
     asset_risk,
     backtest,
     events_from_records,
+    relative_rates,
+    road_segment_risk,
     scenario_covariates,
     select_model,
     to_seconds,
@@ -33,6 +35,7 @@ from corridorguard.risk.backtest import region_grid, rolling_origins, tuning_ori
 from corridorguard.risk.events import DAY
 from corridorguard.risk.models import RiskModel
 from corridorguard.risk.plot import render_heatmap
+from corridorguard.routing.graph import RoadGraph
 from corridorguard.scenario.model import Scenario
 
 app = typer.Typer(no_args_is_help=True, help="Risk forecasting: backtest models, write forecasts.")
@@ -64,11 +67,17 @@ SCENARIO = typer.Option(
     "name): adds ETAS with road/site covariates (backtest) or asset risk.",
 )
 SEED = typer.Option(0, "--seed", help="Bootstrap seed (recorded in the output).")
+ROADS = typer.Option(
+    None,
+    "--roads",
+    help="A real road network (.osm.pbf or GeoJSON lines): per-segment risk for "
+    "`route convoy --roads ... --risk` (instead of --scenario).",
+)
 CORRIDOR_KM = typer.Option(
     None,
     "--corridor-km",
     help="Region = cells within this distance of the scenario's roads "
-    "and sites (needs --scenario; instead of --region).",
+    "and sites, or of the --roads network (instead of --region).",
 )
 
 
@@ -127,17 +136,30 @@ def _region(region: Path | None, cell_km: float) -> Grid | None:
 
 
 def _grid_option(
-    region: Path | None, cell_km: float, scenario: Scenario | None, corridor_km: float | None
+    region: Path | None,
+    cell_km: float,
+    scenario: Scenario | None,
+    corridor_km: float | None,
+    roads: RoadGraph | None = None,
 ) -> Grid | None:
-    """The region from --region or --corridor-km, or None for the default (near the events)."""
+    """The region from --region or --corridor-km (round the scenario or the road network; the
+    road network's default is its nodes' neighbourhood), or None for the default (near the
+    events)."""
     if corridor_km is None:
+        if region is None and roads is not None:
+            return Grid.around_points(roads.lon, roads.lat, cell_m=cell_km * 1000)
         return _region(region, cell_km)
-    if scenario is None:
-        raise ConfigError("--corridor-km needs --scenario", field="corridor_km")
+    if scenario is None and roads is None:
+        raise ConfigError("--corridor-km needs --scenario or --roads", field="corridor_km")
     if region is not None:
         raise ConfigError("give --region or --corridor-km, not both", field="corridor_km")
     if corridor_km <= 0:
         raise ConfigError("must be positive", field="corridor_km")
+    if roads is not None:
+        return Grid.around_points(
+            roads.lon, roads.lat, cell_m=cell_km * 1000, buffer_m=corridor_km * 1000
+        )
+    assert scenario is not None
     return Grid.around_scenario(scenario, cell_m=cell_km * 1000, buffer_m=corridor_km * 1000)
 
 
@@ -269,6 +291,7 @@ def forecast_cmd(
     precision: str = PRECISION,
     precision_factor: float = FACTOR,
     scenario: str | None = SCENARIO,
+    roads: Path | None = ROADS,
     corridor_km: float | None = CORRIDOR_KM,
     site_radius_km: float = typer.Option(5.0, "--site-radius-km", help="Zone round each site."),
     edge_buffer_km: float = typer.Option(2.0, "--edge-buffer-km", help="Band round each road."),
@@ -276,16 +299,25 @@ def forecast_cmd(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Fit (or select) a model on all events; write the grid GeoJSON, a PNG heat map and, with a
-    scenario, per-site and per-road risk as CSV and JSON."""
+    scenario or a road network, per-site and per-road risk as CSV and JSON, and the planning
+    engines' `--risk` file (`planning_risk.json`)."""
     if cell_km <= 0:
         raise ConfigError("must be positive", field="cell_km")
+    if scenario is not None and roads is not None:
+        raise ConfigError("give --scenario or --roads, not both", field="roads")
     ev = _load_events(events_file, fmt, mapping, skip_bad, precision, precision_factor)
     t_start = to_seconds(start) if start else float(np.ceil(ev.t[-1] / DAY + 1e-9) * DAY)
     train = ev.before(t_start)
     if len(train) < 2:
         raise ValidationError("fewer than two events before the forecast start", field="start")
     sc = _load_scenario(scenario) if scenario is not None else None
-    grid = _grid_option(region, cell_km, sc, corridor_km) or Grid.around_events(
+    graph = None
+    if roads is not None:
+        from corridorguard._cli.route import read_roads
+
+        with progress_bar("reading roads", total=None):
+            graph = read_roads(roads)
+    grid = _grid_option(region, cell_km, sc, corridor_km, graph) or Grid.around_events(
         train, cell_m=cell_km * 1000, buffer_m=None if buffer_km is None else buffer_km * 1000
     )
     info: dict[str, Any] = {}
@@ -331,6 +363,13 @@ def forecast_cmd(
             writer.writeheader()
             writer.writerows(rows)
         written["assets_csv"] = str(out / "asset_risk.csv")
+        planning = {
+            "edges": relative_rates({e.id: e.expected / max(e.length_m, 1.0) for e in risk.edges}),
+            "sites": relative_rates({s.id: s.expected for s in risk.sites}),
+        }
+        written["planning_risk"] = _write_planning(out, planning)
+    if graph is not None:
+        summary["roads"] = _road_outputs(out, graph, grid, lam, edge_buffer_km, written)
     summary["files"] = written
     (out / "forecast.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     if as_json:
@@ -340,6 +379,50 @@ def forecast_cmd(
             f"{chosen}: {lam.sum():.2f} expected events over {horizon_days:g} days "
             f"from {when} in {grid.n_active} cells; wrote {', '.join(written.values())}"
         )
+
+
+def _write_planning(out: Path, doc: dict[str, Any]) -> str:
+    path = out / "planning_risk.json"
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    return str(path)
+
+
+def _road_outputs(
+    out: Path, graph: RoadGraph, grid: Grid, lam: Any, buffer_km: float, written: dict[str, str]
+) -> dict[str, Any]:
+    """Per-segment risk of a real road network (midpoint density; see
+    :func:`corridorguard.risk.road_segment_risk`): a CSV and the `--risk` file."""
+    first = np.full(graph.n_edges, -1, dtype=np.int64)
+    first[graph.edge[::-1]] = np.arange(graph.n_arcs - 1, -1, -1)  # one arc of each edge
+    arc = first[first >= 0]
+    edges = graph.edge[arc]
+    lon = (graph.lon[graph.tail[arc]] + graph.lon[graph.head[arc]]) / 2
+    lat = (graph.lat[graph.tail[arc]] + graph.lat[graph.head[arc]]) / 2
+    length = graph.length_m[arc]
+    expected, inside = road_segment_risk(grid, lam, lon, lat, length, buffer_m=buffer_km * 1000)
+    ids = [graph.edge_ids[int(e)] for e in edges]
+    per_km = {
+        eid: float(x / max(m / 1000.0, 1e-9))
+        for eid, x, m in zip(ids, expected, length, strict=True)
+    }
+    rel = relative_rates(per_km)
+    with open(out / "road_risk.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            ["edge", "lon", "lat", "length_m", "expected", "per_km", "relative", "in_region"]
+        )
+        for k, eid in enumerate(ids):
+            w.writerow(
+                [eid, lon[k], lat[k], length[k], expected[k], per_km[eid], rel[eid], int(inside[k])]
+            )
+    written["road_risk_csv"] = str(out / "road_risk.csv")
+    written["planning_risk"] = _write_planning(out, {"edges": {str(k): v for k, v in rel.items()}})
+    return {
+        "segments": len(ids),
+        "in_region": int(inside.sum()),
+        "data_label": graph.label,
+        "expected_total": float(expected.sum()),
+    }
 
 
 def _write_outputs(

@@ -193,6 +193,7 @@ def convoy(
             raise ValidationError("--movement needs --scenario", field="--movement")
         with progress_bar("reading roads", total=None):
             graph = read_roads(roads)
+        er = _road_risk_keys(graph, er, risk)
         s_id, s_snap = endpoint(graph, origin, "--from")
         t_id, t_snap = endpoint(graph, destination, "--to")
         opts: dict[str, Any] = {
@@ -218,7 +219,14 @@ def convoy(
                 if roads.name.lower().endswith(".pbf")
                 else roads.name
             )
-            road_map(graph, png, router.routes_, title=f"Convoy on {roads.name}", source=source)
+            road_map(
+                graph,
+                png,
+                router.routes_,
+                title=f"Convoy on {roads.name}",
+                source=source,
+                edge_risk=router.edge_risk if er else None,
+            )
             out["png"] = str(png)
         _report(router, out, as_json, graph.label)
         return
@@ -353,6 +361,28 @@ def endpoint(graph: RoadGraph, text: str, flag: str) -> tuple[Any, dict[str, Any
     raise NotFoundError(f"unknown node {text!r} (give a node id or LON,LAT)", field=flag)
 
 
+def _road_risk_keys(
+    graph: RoadGraph, risk: dict[str, float] | None, path: Path | None
+) -> dict[Any, float] | None:
+    """``--risk`` edge keys (JSON strings) as the road graph's edge ids (OSM: integers)."""
+    if not risk:
+        return risk
+    out: dict[Any, float] = {}
+    for key, value in risk.items():
+        k: Any = key
+        if not graph.has_edge(key):
+            k = _as_int(key)
+            if k is None or not graph.has_edge(k):
+                raise NotFoundError(
+                    f"unknown road segment {key!r} (risk files for --roads come from "
+                    "`risk forecast --roads` on the same file)",
+                    file=None if path is None else str(path),
+                    field=f"edges.{key}",
+                )
+        out[k] = value
+    return out
+
+
 def _as_int(text: str) -> int | None:
     try:
         return int(text)
@@ -361,9 +391,16 @@ def _as_int(text: str) -> int | None:
 
 
 def road_map(
-    graph: RoadGraph, path: Path, routes: Sequence[Any], *, title: str, source: str
+    graph: RoadGraph,
+    path: Path,
+    routes: Sequence[Any],
+    *,
+    title: str,
+    source: str,
+    edge_risk: np.ndarray | None = None,
 ) -> Path:
-    """A PNG of a real road network with the routes drawn over it (Agg, no pyplot)."""
+    """A PNG of a real road network with the routes drawn over it (Agg, no pyplot); with
+    ``edge_risk`` (relative rate per segment), segments at twice the mean or more in red."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
@@ -379,6 +416,19 @@ def road_map(
         axis=1,
     )
     ax.add_collection(LineCollection(list(segs), colors="#9a9a9a", linewidths=0.5, zorder=1))
+    if edge_risk is not None:
+        hot = np.asarray(edge_risk)[graph.edge] >= 2.0
+        if hot.any():
+            ax.add_collection(
+                LineCollection(
+                    list(segs[hot]),
+                    colors="#f39c12",
+                    linewidths=2.5,
+                    alpha=0.6,
+                    zorder=1.5,
+                    label="risk >= 2x mean",
+                )
+            )
     for i, r in enumerate(routes):
         xs, ys = zip(*r.coords, strict=True)
         ax.plot(

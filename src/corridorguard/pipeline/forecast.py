@@ -28,6 +28,7 @@ from corridorguard.risk import (
     Grid,
     asset_risk,
     events_from_records,
+    relative_rates,
     select_model,
 )
 from corridorguard.scenario.model import Scenario
@@ -86,11 +87,11 @@ class Forecast:
     def relative_edge_risk(self, floor: float = 0.1) -> dict[str, float]:
         """Edge id -> risk rate per km relative to the mean (floored): placement and routing
         weights, scale-free so solver tolerances never see 1e-6 weights."""
-        return _relative(self.edge_risk_per_km(), floor)
+        return relative_rates(self.edge_risk_per_km(), floor)
 
     def relative_site_risk(self, floor: float = 0.1) -> dict[str, float]:
         """Site id -> expected incidents relative to the mean (floored)."""
-        return _relative(self.site_risk(), floor)
+        return relative_rates(self.site_risk(), floor)
 
     def consequence_site_risk(
         self, scenario: Any, *, lethality: float = 0.05, floor: float = 0.1
@@ -141,13 +142,6 @@ class Forecast:
             ],
             "assets": self.assets.to_json(),
         }
-
-
-def _relative(values: dict[str, float], floor: float) -> dict[str, float]:
-    mean = float(np.mean(list(values.values()))) if values else 0.0
-    if mean <= 0:
-        return dict.fromkeys(values, 1.0)
-    return {k: max(floor, v / mean) for k, v in values.items()}
 
 
 def events_from(records: Sequence[Any]) -> Events | None:

@@ -7,7 +7,15 @@ rolling origin; :func:`select_model` picks one on the user's own data; :func:`as
 forecast into per-site and per-road-segment expected incidents.
 """
 
-from corridorguard.risk.assets import AssetRisk, EdgeRisk, SiteRisk, asset_risk, scenario_covariates
+from corridorguard.risk.assets import (
+    AssetRisk,
+    EdgeRisk,
+    SiteRisk,
+    asset_risk,
+    relative_rates,
+    road_segment_risk,
+    scenario_covariates,
+)
 from corridorguard.risk.backtest import (
     DEFAULT_MODELS,
     MODELS,
@@ -81,6 +89,8 @@ __all__ = [
     "laea_crs",
     "loglik_sum",
     "pai",
+    "relative_rates",
+    "road_segment_risk",
     "rolling_origins",
     "scenario_covariates",
     "select_model",

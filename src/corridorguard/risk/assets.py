@@ -12,7 +12,7 @@ coverage means the forecast says little about that asset.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
@@ -25,7 +25,15 @@ from corridorguard.errors import ValidationError
 from corridorguard.risk.grid import Grid
 from corridorguard.scenario.model import Scenario
 
-__all__ = ["AssetRisk", "EdgeRisk", "SiteRisk", "asset_risk", "scenario_covariates"]
+__all__ = [
+    "AssetRisk",
+    "EdgeRisk",
+    "SiteRisk",
+    "asset_risk",
+    "relative_rates",
+    "road_segment_risk",
+    "scenario_covariates",
+]
 
 FloatArray = NDArray[np.float64]
 _SUB = 5
@@ -236,6 +244,50 @@ def asset_risk(
             )
         )
     return AssetRisk(tuple(sites), tuple(edges), site_radius_m, edge_buffer_m, horizon_days)
+
+
+def road_segment_risk(
+    grid: Grid,
+    expected: ArrayLike,
+    lon: ArrayLike,
+    lat: ArrayLike,
+    length_m: ArrayLike,
+    *,
+    buffer_m: float = 2000.0,
+) -> tuple[FloatArray, FloatArray]:
+    """Expected incidents within ``buffer_m`` of each of many *short* road segments (a real
+    road network: OSM edges are metres to a few hundred metres long), from the forecast
+    density at each segment's midpoint ``(lon, lat)``.
+
+    The density of a cell is its expected count over its area; a segment's band of width
+    ``2 * buffer_m`` then holds ``density * 2 * buffer_m * length`` (the band's end caps and the
+    density's change along a segment much shorter than a cell are neglected: for long segments
+    use :func:`asset_risk`). Returns ``(expected, inside)``: ``inside`` is 1.0 where the
+    midpoint lies in the forecast region, else 0.0 (and the segment gets 0 expected).
+    """
+    lam = np.asarray(expected, dtype=np.float64)
+    if lam.shape != (grid.n_active,):
+        raise ValidationError(
+            f"need {grid.n_active} cell values, got {lam.shape}", field="expected"
+        )
+    if buffer_m <= 0:
+        raise ValidationError("buffer must be positive", field="buffer_m")
+    length = np.asarray(length_m, dtype=np.float64)
+    x, y = grid.project(lon, lat)
+    cell = grid.locate(x, y)
+    inside = cell >= 0
+    density = np.where(inside, lam[np.maximum(cell, 0)], 0.0) / grid.cell_area
+    return density * 2.0 * buffer_m * length, inside.astype(np.float64)
+
+
+def relative_rates(values: Mapping[Any, float], floor: float = 0.1) -> dict[Any, float]:
+    """Rates relative to their mean, at least ``floor``: the scale-free weights the planning
+    engines take (``--risk`` files), so solver tolerances never see 1e-6 weights and no
+    segment is treated as risk-free. All 1.0 when the mean is not positive."""
+    mean = float(np.mean(list(values.values()))) if values else 0.0
+    if mean <= 0:
+        return dict.fromkeys(values, 1.0)
+    return {k: max(floor, v / mean) for k, v in values.items()}
 
 
 def scenario_covariates(scenario: Scenario, grid: Grid) -> dict[str, FloatArray]:

@@ -116,6 +116,24 @@ class Grid:
         """
         if len(events) == 0:
             raise ValidationError("no events to build a region from", field="events")
+        return cls.around_points(events.lon, events.lat, cell_m=cell_m, buffer_m=buffer_m, crs=crs)
+
+    @classmethod
+    def around_points(
+        cls,
+        lon: ArrayLike,
+        lat: ArrayLike,
+        *,
+        cell_m: float,
+        buffer_m: float | None = None,
+        crs: str | None = None,
+    ) -> Grid:
+        """Cells whose centre lies within ``buffer_m`` of any of the points (events, road
+        nodes...); ``buffer_m`` and ``crs`` default as in :meth:`around_events`."""
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        if lon.size == 0:
+            raise ValidationError("no points to build a region from", field="points")
         buffer = (
             max(DEFAULT_BUFFER_CELLS * cell_m, DEFAULT_MIN_BUFFER_M)
             if buffer_m is None
@@ -123,9 +141,9 @@ class Grid:
         )
         if buffer < 0:
             raise ValidationError("buffer must be >= 0", field="buffer_m")
-        crs = crs or laea_crs(float(np.mean(events.lon)), float(np.mean(events.lat)))
+        crs = crs or laea_crs(float(np.mean(lon)), float(np.mean(lat)))
         probe = cls(crs, 0.0, 0.0, 1.0, 1, 1, np.ones((1, 1), dtype=bool))
-        x, y = probe.project(events.lon, events.lat)
+        x, y = probe.project(lon, lat)
         x0, y0, nx, ny = cls._bbox(
             crs, x.min() - buffer, y.min() - buffer, x.max() + buffer, y.max() + buffer, cell_m
         )
@@ -137,7 +155,7 @@ class Grid:
             np.column_stack([gx.ravel(), gy.ravel()]), distance_upper_bound=buffer + 1e-9
         )
         mask = np.isfinite(dist).reshape(ny, nx)
-        if not mask.any():  # buffer smaller than half a cell: keep the cells holding events
+        if not mask.any():  # buffer smaller than half a cell: keep the cells holding points
             mask[((y - y0) // cell_m).astype(int), ((x - x0) // cell_m).astype(int)] = True
         return cls(crs, x0, y0, float(cell_m), nx, ny, mask)
 

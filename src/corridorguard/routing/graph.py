@@ -238,6 +238,9 @@ class RoadGraph:
     def has_node(self, node_id: Any) -> bool:
         return node_id in self._node_pos
 
+    def has_edge(self, edge_id: Any) -> bool:
+        return edge_id in self._edge_pos
+
     def edge_index(self, edge_id: Any) -> int:
         try:
             return self._edge_pos[edge_id]
