@@ -92,3 +92,11 @@ def grid_scenario(rows: int = 4, cols: int = 5, *, sites: tuple[Site, ...] = ())
 def make_grid() -> Callable[..., Scenario]:
     """The notional grid-corridor builder shared by the routing and placement tests."""
     return grid_scenario
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Caches (parsed road graphs) go to a temporary folder, not the user's cache."""
+    import os
+
+    os.environ["CORRIDORGUARD_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))

@@ -200,3 +200,55 @@ def test_route_convoy_roads_bad_ends(tmp_path: Path) -> None:
         app, ["route", "convoy", "--roads", str(other), "--from", "1,2", "--to", "3,4"]
     )
     assert res.exit_code == 2 and "road files are .osm.pbf" in res.stderr
+
+
+def test_npz_round_trip(andorra: RoadGraph, tmp_path: Path) -> None:
+    path = tmp_path / "g.npz"
+    andorra.save_npz(path)
+    back = RoadGraph.load_npz(path)
+    for name in ("indptr", "head", "tail", "length_m", "time_s", "edge", "lon", "lat"):
+        assert np.array_equal(getattr(back, name), getattr(andorra, name)), name
+    assert list(back.node_ids) == list(andorra.node_ids)
+    assert list(back.edge_ids) == list(andorra.edge_ids)
+    assert back.label == andorra.label
+    assert set(back.edge_attrs) == set(andorra.edge_attrs)
+    for k, v in andorra.edge_attrs.items():
+        assert np.asarray(back.edge_attrs[k]).tolist() == np.asarray(v).tolist(), k
+    src = np.arange(0, andorra.n_nodes, 997)
+    assert np.array_equal(back.distances(src), andorra.distances(src))
+    with pytest.raises(ValidationError):
+        RoadGraph.from_arcs([0], [1], [1.0], [1.0], n_nodes=2, node_ids=["a", 2]).save_npz(
+            tmp_path / "mixed.npz"
+        )
+
+
+def test_read_roads_caches_the_parsed_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from corridorguard._cli import route as route_cli
+    from corridorguard.routing import osm
+
+    monkeypatch.setenv("CORRIDORGUARD_CACHE_DIR", str(tmp_path / "cache"))
+    pbf = tmp_path / "li.osm.pbf"
+    pbf.write_bytes((OSM / "liechtenstein-latest.osm.pbf").read_bytes())
+    first = route_cli.read_roads(pbf)
+    cached = list((tmp_path / "cache" / "roads").glob("*.npz"))
+    assert len(cached) == 1
+
+    def no_parse(*_a: object, **_k: object) -> RoadGraph:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(osm, "read_osm_pbf", no_parse)
+    second = route_cli.read_roads(pbf)
+    assert np.array_equal(second.head, first.head) and second.n_nodes == first.n_nodes
+    cached[0].write_bytes(b"not a zip")  # damaged: ignored, parsed again, rewritten
+    monkeypatch.undo()
+    monkeypatch.setenv("CORRIDORGUARD_CACHE_DIR", str(tmp_path / "cache"))
+    third = route_cli.read_roads(pbf)
+    assert third.n_arcs == first.n_arcs and cached[0].read_bytes()[:2] == b"PK"
+    pbf.touch()  # a changed file is a new key
+    import os
+
+    os.utime(pbf, ns=(1, 1))
+    route_cli.read_roads(pbf)
+    assert len(list((tmp_path / "cache" / "roads").glob("*.npz"))) == 2

@@ -292,7 +292,7 @@ def _report(router: ConvoyRouter, out: dict[str, Any], as_json: bool, label: str
         return
     for r in router.routes_:
         via = " - ".join(map(str, r.nodes))
-        if len(r.nodes) > 12:  # real road networks: hundreds of nodes per route
+        if len(r.nodes) > 40:  # real road networks: hundreds of nodes per route
             via = f"{r.nodes[0]} - ... ({len(r.nodes) - 2} nodes) - {r.nodes[-1]}"
         typer.echo(
             f"route {r.index}: {r.eta_s / 60:.0f} min, {r.distance_m / 1000:.1f} km, exposure "
@@ -322,19 +322,48 @@ def _report(router: ConvoyRouter, out: dict[str, Any], as_json: bool, label: str
 
 
 def read_roads(path: Path) -> RoadGraph:
-    """A road graph from an OSM PBF extract or a GeoJSON line layer, by the file's suffix."""
+    """A road graph from an OSM PBF extract or a GeoJSON line layer, by the file's suffix.
+
+    The graph is cached as ``.npz`` in the user cache folder (``CORRIDORGUARD_CACHE_DIR``
+    overrides it), keyed by the file's absolute path, size and modification time: parsing a
+    country's PBF takes minutes, loading the cached graph milliseconds. A damaged cache entry
+    is ignored and rewritten."""
     from corridorguard.routing.osm import read_geojson, read_osm_pbf
 
     name = path.name.lower()
-    if name.endswith(".pbf"):
-        return read_osm_pbf(path)
-    if name.endswith((".geojson", ".json")):
-        return read_geojson(path)
-    raise ValidationError(
-        "road files are .osm.pbf (OpenStreetMap) or .geojson/.json (line layers)",
-        file=str(path),
-        field="--roads",
-    )
+    if not name.endswith((".pbf", ".geojson", ".json")):
+        raise ValidationError(
+            "road files are .osm.pbf (OpenStreetMap) or .geojson/.json (line layers)",
+            file=str(path),
+            field="--roads",
+        )
+    if not path.is_file():
+        raise NotFoundError(f"no such file: {path}", file=str(path), field="--roads")
+    cached = _roads_cache(path)
+    if cached.is_file():
+        try:
+            return RoadGraph.load_npz(cached)
+        except (OSError, ValueError, KeyError, ValidationError):
+            cached.unlink(missing_ok=True)
+    graph = read_osm_pbf(path) if name.endswith(".pbf") else read_geojson(path)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        graph.save_npz(cached)
+    except (OSError, ValidationError):
+        pass  # a read-only cache folder or ids that cannot be saved: no cache
+    return graph
+
+
+def _roads_cache(path: Path) -> Path:
+    import hashlib
+    import os
+
+    import platformdirs
+
+    root = os.environ.get("CORRIDORGUARD_CACHE_DIR") or platformdirs.user_cache_dir("corridorguard")
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|v1"
+    return Path(root) / "roads" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".npz")
 
 
 def endpoint(graph: RoadGraph, text: str, flag: str) -> tuple[Any, dict[str, Any] | None]:

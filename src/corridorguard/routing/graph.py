@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -470,6 +471,58 @@ class RoadGraph:
 
     # --- conversions ----------------------------------------------------------------------
 
+    _NPZ_VERSION = 1
+    _NPZ_ARRAYS = ("indptr", "head", "tail", "length_m", "time_s", "edge", "lon", "lat")
+
+    def save_npz(self, path: str | FsPath) -> None:
+        """Write the graph to one ``.npz`` file (no pickles; atomic: a temporary file renamed
+        into place). Ids must be all integers or all strings (OSM and GeoJSON graphs are)."""
+        import os
+        import tempfile
+
+        arrays: dict[str, np.ndarray] = {k: getattr(self, k) for k in self._NPZ_ARRAYS}
+        arrays["version"] = np.array(self._NPZ_VERSION)
+        arrays["label"] = np.array(self.label)
+        for name in ("node_ids", "edge_ids"):
+            ids = getattr(self, name)
+            if isinstance(ids, range):
+                arrays[name + "_range"] = np.array([ids.start, ids.stop, ids.step])
+            else:
+                arrays[name] = _id_array(ids, name)
+        for k, v in self.edge_attrs.items():
+            v = np.asarray(v)
+            arrays["attr:" + k] = v.astype(str) if v.dtype == object else v
+        target = FsPath(path)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)  # type: ignore[arg-type]
+            os.replace(tmp, target)
+        except BaseException:
+            FsPath(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load_npz(cls, path: str | FsPath) -> RoadGraph:
+        """Read a graph written by :meth:`save_npz`."""
+        with np.load(path, allow_pickle=False) as z:
+            if "version" not in z or int(z["version"]) != cls._NPZ_VERSION:
+                raise ValidationError("not a corridorguard road graph file", file=str(path))
+            ids: dict[str, Sequence[Any]] = {}
+            for name in ("node_ids", "edge_ids"):
+                if name + "_range" in z:
+                    ids[name] = range(*(int(v) for v in z[name + "_range"]))
+                else:
+                    ids[name] = z[name].tolist()
+            return cls(
+                **{k: z[k] for k in cls._NPZ_ARRAYS},
+                node_ids=ids["node_ids"],
+                edge_ids=ids["edge_ids"],
+                edge_attrs={k[5:]: z[k] for k in z.files if k.startswith("attr:")},
+                label=str(z["label"]),
+            )
+
+
     def to_networkx(self, weight: Weight = "time") -> Any:
         """A ``networkx.DiGraph`` (cheapest of parallel arcs) for interop and checks."""
         import networkx as nx
@@ -490,6 +543,15 @@ class RoadGraph:
         if not cand:
             raise NotFoundError(f"no arc {u}->{v}", field="arc")
         return min(cand, key=lambda a: w[a])
+
+
+def _id_array(ids: Sequence[Any], name: str) -> np.ndarray:
+    values = list(ids)
+    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=np.int64)
+    if all(isinstance(v, str) for v in values):
+        return np.asarray(values, dtype=str)
+    raise ValidationError(f"{name} must be all integers or all strings to save", field=name)
 
 
 def edge_risk_array(graph: RoadGraph, risk: Mapping[Any, float] | None) -> np.ndarray:
