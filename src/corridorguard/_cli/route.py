@@ -104,18 +104,9 @@ def plan_map(
     for nid in bases:
         n = scenario.node(nid)
         ax.scatter(n.lon, n.lat, s=120, marker="*", c="#8e44ad", edgecolors="white", zorder=7)
-    for i, r in enumerate(routes):
-        xs, ys = zip(*r.coords, strict=True)
+    for r in routes:
         focus.extend(r.coords)
-        ax.plot(
-            xs,
-            ys,
-            color=_ROUTE_COLOURS[i % len(_ROUTE_COLOURS)],
-            lw=5 - min(i, 3),
-            alpha=0.8,
-            zorder=5.9 - 0.1 * i,
-            label=f"route {r.index}: {r.eta_s / 60:.0f} min, p={r.probability:.2f}",
-        )
+    _draw_routes(ax, routes, lw=(5, 3), alpha=0.8, zorder=5.9, km=False)
     if routes:
         ax.legend(loc="lower left", fontsize=8)
     x0, y0, x1, y1 = scenario.bbox()
@@ -144,6 +135,25 @@ def plan_map(
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)
     return path
+
+
+def _draw_routes(
+    ax: Any, routes: Sequence[Any], *, lw: tuple[int, int], alpha: float, zorder: float, km: bool
+) -> None:
+    """Routes best first: widest line (``lw[0]``, thinning by one per route down to
+    ``lw[0] - lw[1]``), each in its own colour, labelled with ETA (and km) and probability."""
+    for i, r in enumerate(routes):
+        xs, ys = zip(*r.coords, strict=True)
+        dist = f", {r.distance_m / 1000:.1f} km" if km else ""
+        ax.plot(
+            xs,
+            ys,
+            color=_ROUTE_COLOURS[i % len(_ROUTE_COLOURS)],
+            lw=lw[0] - min(i, lw[1]),
+            alpha=alpha,
+            zorder=zorder - 0.1 * i,
+            label=f"route {r.index}: {r.eta_s / 60:.0f} min{dist}, p={r.probability:.2f}",
+        )
 
 
 @app.command("convoy")
@@ -458,18 +468,7 @@ def road_map(
                     label="risk >= 2x mean",
                 )
             )
-    for i, r in enumerate(routes):
-        xs, ys = zip(*r.coords, strict=True)
-        ax.plot(
-            xs,
-            ys,
-            color=_ROUTE_COLOURS[i % len(_ROUTE_COLOURS)],
-            lw=4 - min(i, 2),
-            alpha=0.85,
-            zorder=3 - 0.1 * i,
-            label=f"route {r.index}: {r.eta_s / 60:.0f} min, {r.distance_m / 1000:.1f} km, "
-            f"p={r.probability:.2f}",
-        )
+    _draw_routes(ax, routes, lw=(4, 2), alpha=0.85, zorder=3.0, km=True)
     if routes:
         ax.legend(loc="lower left", fontsize=8)
         pts = np.array([c for r in routes for c in r.coords])
