@@ -284,13 +284,14 @@ def branch_and_bound(
     time_limit: float | None,
     cut_rounds: int | None = None,
     lazy_rows: bool = True,
-    lp_engine: str = "highs",
+    lp_engine: str | None = None,
 ) -> BBResult | None:
     """Search for a best ``p``-subset of ``cov``'s candidates, starting from the selection
     ``start`` (``p`` distinct columns). Returns ``None`` if the LP solver fails.
-    ``lp_engine``: ``"highs"`` or ``"own"`` (:mod:`corridorguard.placement._mclp_lp`)."""
+    ``lp_engine``: ``"highs"`` or ``"own"`` (:mod:`corridorguard.placement._mclp_lp`; by
+    default its ``DEFAULT_ENGINE``)."""
     t_end = time.perf_counter() + (np.inf if time_limit is None else float(time_limit))
-    h = make_engine(lp_engine, model_arrays(cov, p))
+    h = make_engine(lp_engine, model_arrays(cov, p), cov.shape[1])
     search = _Search(cov, p, h, rel_gap, node_limit, t_end, np.sort(start), cov.value(start))
     try:
         # the root from the start selection's basis by primal simplex (2-4x faster than the

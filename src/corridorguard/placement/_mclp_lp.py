@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import highspy
 import numpy as np
+from scipy.sparse import csr_matrix, vstack
 
 from corridorguard.placement._highs import new_model
 
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 AT_LOWER, BASIC, AT_UPPER = 0, 1, 2
+DEFAULT_ENGINE = "own"
 
 
 class LPError(Exception):
@@ -177,9 +179,229 @@ class HighsLP:
         return int(self.h.getNumRow())
 
 
-def make_engine(name: str, model: dict[str, Any]) -> LPEngine:
-    """The engine called ``name`` (``"highs"`` or ``"own"``) holding ``model`` (the arrays of
-    :func:`corridorguard.placement._highs.new_model`)."""
+def make_engine(name: str | None, model: dict[str, Any], n_x: int) -> LPEngine:
+    """The engine called ``name`` (``"highs"`` or ``"own"``; ``None``: ``DEFAULT_ENGINE``)
+    holding ``model`` (the arrays of :func:`corridorguard.placement._highs.new_model`, whose
+    first ``n_x`` columns are the ``x_j``)."""
+    name = DEFAULT_ENGINE if name is None else name
     if name == "highs":
         return HighsLP(model)
+    if name == "own":
+        return OwnLP(model, n_x)
     raise ValueError(f"unknown LP engine {name!r}")
+
+
+class OwnLP:
+    """:class:`LPEngine` on our dual simplex (:mod:`._mclp_simplex`) with HiGHS as fallback.
+
+    The structural columns ``[0, n_x)`` are the ``x_j``; a row with bounds ``(-inf, 0]`` and
+    exactly one coefficient ``+1`` on a later column (its ``y_i``, appearing in no other such
+    row) is a coverage row, whose ``y_i`` may own it in the kernel factor. ``primal=True``
+    solves (the root) and every solve the own simplex does not finish cleanly go to a HiGHS
+    instance holding the same model; its basis then becomes ours."""
+
+    max_iter = 400
+    tol_p = 1e-9
+    tol_d = 1e-9
+
+    def __init__(self, model: dict[str, Any], n_x: int) -> None:
+        self.highs = HighsLP(model)
+        self.n_x = n_x
+        self.sign = -1.0 if model.get("maximize") else 1.0
+        self.cost = self.sign * np.asarray(model["cost"], dtype=np.float64)
+        self.col_lo = np.asarray(model["lower"], dtype=np.float64).copy()
+        self.col_hi = np.asarray(model["upper"], dtype=np.float64).copy()
+        self.rows = csr_matrix(model["a"])
+        self.row_lo = np.asarray(model["row_lower"], dtype=np.float64).copy()
+        self.row_hi = np.asarray(model["row_upper"], dtype=np.float64).copy()
+        self.status: np.ndarray | None = None  # ours: columns then rows
+        self.highs_stale = False  # HiGHS's basis / bounds behind ours
+        self.last: LPSolution | None = None
+        self.own_solves = self.fallbacks = self.iterations = 0
+        self._structure()
+
+    # --- structure -----------------------------------------------------------------------
+
+    def _structure(self) -> None:
+        """Column-wise arrays of the rows, coverage-row owners, implied row activity box."""
+        a = self.rows.tocsc()
+        a.sort_indices()
+        self.cptr = a.indptr.astype(np.int64)
+        self.cind = a.indices.astype(np.int64)
+        self.cval = a.data.astype(np.float64)
+        n_row, n = self.rows.shape
+        ycol = np.full(n_row, -1, dtype=np.int64)
+        cand = np.nonzero(~np.isfinite(self.row_lo) & (self.row_hi == 0.0))[0]
+        r = self.rows
+        for i in cand.tolist():
+            cols, vals = (
+                r.indices[r.indptr[i] : r.indptr[i + 1]],
+                r.data[r.indptr[i] : r.indptr[i + 1]],
+            )
+            late = cols >= self.n_x
+            if late.sum() == 1 and vals[late][0] == 1.0:
+                ycol[i] = cols[late][0]
+        # a y column may own only one row and must not appear in another coverage row
+        is_cov = ycol >= 0
+        owners = ycol[is_cov]
+        uniq, cnt = np.unique(owners, return_counts=True)
+        bad = set(uniq[cnt > 1].tolist())
+        for j in set(owners.tolist()) - bad:
+            rows_j = self.cind[self.cptr[j] : self.cptr[j + 1]]
+            if is_cov[rows_j].sum() != 1:
+                bad.add(j)
+        if bad:
+            ycol[np.isin(ycol, list(bad))] = -1
+        self.ycol = ycol
+        # activity range of each row over the global column box [0, 1] (columns x and y)
+        pos, neg = r.maximum(0), r.minimum(0)
+        glo, ghi = np.minimum(self.col_lo, 0.0), np.maximum(self.col_hi, 1.0)
+        act_lo = np.asarray(pos @ glo + neg @ ghi).ravel()
+        act_hi = np.asarray(pos @ ghi + neg @ glo).ravel()
+        self.rlo = np.maximum(self.row_lo, act_lo)
+        self.rhi = np.minimum(self.row_hi, act_hi)
+
+    # --- LPEngine --------------------------------------------------------------------------
+
+    def solve(self, *, primal: bool = False) -> LPSolution | None:
+        if primal or self.status is None:
+            return self._highs_solve(primal=primal)
+        from corridorguard.placement._mclp_simplex import OPTIMAL, INFEASIBLE, dual_simplex
+
+        n = self.cost.size
+        lo = np.concatenate([self.col_lo, self.row_lo])
+        hi = np.concatenate([self.col_hi, self.row_hi])
+        status = self.status.copy()
+        tol_d = self.tol_d * max(float(np.abs(self.cost).max()), 1.0)
+        code, iters, val, d = dual_simplex(
+            self.cptr,
+            self.cind,
+            self.cval,
+            self.ycol,
+            self.cost,
+            lo,
+            hi,
+            status,
+            self.max_iter,
+            self.tol_p,
+            tol_d,
+        )
+        self.iterations += iters
+        if code == INFEASIBLE:
+            self.own_solves += 1
+            self.status = status
+            return None
+        if code == OPTIMAL:
+            sol = self._accept(val, d, status)
+            if sol is not None:
+                self.own_solves += 1
+                self.status = status
+                self.highs_stale = True
+                self.last = sol
+                return sol
+        self.fallbacks += 1
+        return self._highs_solve(primal=False)
+
+    def _accept(self, val: np.ndarray, d: np.ndarray, status: np.ndarray) -> LPSolution | None:
+        """The solution with its safe dual bound as the objective (:mod:`._mclp_simplex`),
+        or ``None`` when that bound is not within 1e-9 of the primal objective."""
+        n = self.cost.size
+        dj, pi = d[:n], d[n:]
+        low = np.minimum(dj * self.col_lo, dj * self.col_hi).sum()
+        with np.errstate(invalid="ignore"):
+            rows = np.minimum(pi * self.rlo, pi * self.rhi)
+        rows = np.where(pi == 0.0, 0.0, rows)
+        low += rows.sum()
+        primal = float(self.cost @ val[:n])
+        if not np.isfinite(low) or low > primal + 1e-9 * max(abs(primal), 1.0):
+            return None
+        if primal - low > 1e-9 * max(abs(primal), 1.0):
+            return None
+        return LPSolution(self.sign * float(low), val[:n].copy(), self.sign * dj)
+
+    def _highs_solve(self, *, primal: bool) -> LPSolution | None:
+        if self.highs_stale and self.status is not None:
+            self._push_to_highs()
+        sol = self.highs.solve(primal=primal)
+        col, row = self.highs.basis_status()
+        self.status = np.concatenate([col, row]).astype(np.int8)
+        self.status[self.status > AT_UPPER] = AT_LOWER
+        self.highs_stale = False
+        self.last = sol
+        return sol
+
+    def _push_to_highs(self) -> None:
+        assert self.status is not None
+        h = self.highs.h
+        n = self.cost.size
+        idx = np.arange(n, dtype=np.int32)
+        h.changeColsBounds(n, idx, self.col_lo, self.col_hi)
+        st = highspy.HighsBasisStatus
+        names = {AT_LOWER: st.kLower, BASIC: st.kBasic, AT_UPPER: st.kUpper}
+        basis = highspy.HighsBasis()
+        basis.col_status = [names[int(s)] for s in self.status[:n].tolist()]
+        basis.row_status = [names[int(s)] for s in self.status[n:].tolist()]
+        basis.valid = True
+        h.setBasis(basis)
+
+    def set_col_bounds(self, cols: np.ndarray, lo: float, hi: float) -> None:
+        cols = np.asarray(cols)
+        self.col_lo[cols], self.col_hi[cols] = lo, hi
+        self.highs_stale = True
+
+    def get_basis(self) -> Any:
+        assert self.status is not None
+        return self.status.copy()
+
+    def set_basis(self, basis: Any) -> None:
+        extra = self.cost.size + self.row_lo.size - basis.size
+        if extra < 0:
+            raise LPError("a saved basis with more rows than the LP")
+        self.status = np.concatenate([basis, np.full(extra, BASIC, dtype=np.int8)])
+        self.highs_stale = True
+
+    def set_highs_basis(self, basis: Any) -> None:
+        self.highs.set_highs_basis(basis)
+        self.status = None  # HiGHS's until its next solve
+
+    def basis_status(self) -> tuple[np.ndarray, np.ndarray]:
+        assert self.status is not None
+        n = self.cost.size
+        return self.status[:n].copy(), self.status[n:].copy()
+
+    def add_rows(
+        self,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        indptr: np.ndarray,
+        index: np.ndarray,
+        value: np.ndarray,
+    ) -> None:
+        if self.highs_stale and self.status is not None:
+            self._push_to_highs()
+            self.highs_stale = False
+        self.highs.add_rows(lower, upper, indptr, index, value)
+        new = csr_matrix((value, index, indptr), shape=(lower.size, self.cost.size))
+        self.rows = vstack([self.rows, new], format="csr")
+        self.row_lo = np.concatenate([self.row_lo, lower])
+        self.row_hi = np.concatenate([self.row_hi, upper])
+        if self.status is not None:
+            self.status = np.concatenate([self.status, np.full(lower.size, BASIC, np.int8)])
+        self._structure()
+
+    def delete_rows(self, rows: np.ndarray) -> None:
+        if self.highs_stale and self.status is not None:
+            self._push_to_highs()
+            self.highs_stale = False
+        self.highs.delete_rows(rows)
+        keep = np.ones(self.row_lo.size, dtype=bool)
+        keep[rows] = False
+        self.rows = self.rows[keep]
+        self.row_lo, self.row_hi = self.row_lo[keep], self.row_hi[keep]
+        if self.status is not None:
+            n = self.cost.size
+            self.status = np.concatenate([self.status[:n], self.status[n:][keep]])
+        self._structure()
+
+    def num_rows(self) -> int:
+        return int(self.row_lo.size)
