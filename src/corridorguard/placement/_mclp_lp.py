@@ -24,6 +24,12 @@ import numpy as np
 from scipy.sparse import csr_matrix, vstack
 
 from corridorguard.placement._highs import new_model
+from corridorguard.placement._mclp_simplex import (
+    INFEASIBLE,
+    OPTIMAL,
+    dual_simplex,
+    initial_state,
+)
 
 __all__ = [
     "AT_LOWER",
@@ -37,7 +43,7 @@ __all__ = [
 ]
 
 AT_LOWER, BASIC, AT_UPPER = 0, 1, 2
-DEFAULT_ENGINE = "own"
+DEFAULT_ENGINE = "highs"  # the own engine is exact but slower on the benchmark (docs)
 
 
 class LPError(Exception):
@@ -201,6 +207,7 @@ class OwnLP:
     instance holding the same model; its basis then becomes ours."""
 
     max_iter = 400
+    refactor_every = 40
     tol_p = 1e-9
     tol_d = 1e-9
 
@@ -216,6 +223,8 @@ class OwnLP:
         self.row_hi = np.asarray(model["row_upper"], dtype=np.float64).copy()
         self.status: np.ndarray | None = None  # ours: columns then rows
         self.highs_stale = False  # HiGHS's basis / bounds behind ours
+        self.state: Any = None  # the simplex's factor of the basis ``status`` (or None)
+        self.weight: np.ndarray | None = None
         self.last: LPSolution | None = None
         self.own_solves = self.fallbacks = self.iterations = 0
         self._structure()
@@ -229,7 +238,7 @@ class OwnLP:
         self.cptr = a.indptr.astype(np.int64)
         self.cind = a.indices.astype(np.int64)
         self.cval = a.data.astype(np.float64)
-        n_row, n = self.rows.shape
+        n_row, _n = self.rows.shape
         ycol = np.full(n_row, -1, dtype=np.int64)
         cand = np.nonzero(~np.isfinite(self.row_lo) & (self.row_hi == 0.0))[0]
         r = self.rows
@@ -266,14 +275,15 @@ class OwnLP:
     def solve(self, *, primal: bool = False) -> LPSolution | None:
         if primal or self.status is None:
             return self._highs_solve(primal=primal)
-        from corridorguard.placement._mclp_simplex import OPTIMAL, INFEASIBLE, dual_simplex
-
-        n = self.cost.size
         lo = np.concatenate([self.col_lo, self.row_lo])
         hi = np.concatenate([self.col_hi, self.row_hi])
         status = self.status.copy()
         tol_d = self.tol_d * max(float(np.abs(self.cost).max()), 1.0)
-        code, iters, val, d = dual_simplex(
+        if self.state is None:
+            self.state = initial_state(self.row_lo.size, self.cost.size)
+        if self.weight is None or self.weight.size != lo.size:
+            self.weight = np.ones(lo.size)
+        code, iters, val, d, state = dual_simplex(
             self.cptr,
             self.cind,
             self.cval,
@@ -282,42 +292,55 @@ class OwnLP:
             lo,
             hi,
             status,
+            self.state,
+            self.weight,
             self.max_iter,
             self.tol_p,
             tol_d,
+            self.refactor_every,
         )
         self.iterations += iters
         if code == INFEASIBLE:
             self.own_solves += 1
-            self.status = status
+            self.status, self.state = status, state
+            self.highs_stale = True
             return None
         if code == OPTIMAL:
             sol = self._accept(val, d, status)
             if sol is not None:
                 self.own_solves += 1
-                self.status = status
+                self.status, self.state = status, state
                 self.highs_stale = True
                 self.last = sol
                 return sol
         self.fallbacks += 1
+        self.state = None
         return self._highs_solve(primal=False)
 
     def _accept(self, val: np.ndarray, d: np.ndarray, status: np.ndarray) -> LPSolution | None:
-        """The solution with its safe dual bound as the objective (:mod:`._mclp_simplex`),
-        or ``None`` when that bound is not within 1e-9 of the primal objective."""
+        """The solution with its safe dual bound as the objective (:mod:`._mclp_simplex`), or
+        ``None`` when the vertex is not primal feasible or that bound is not within 1e-9 of
+        its objective."""
         n = self.cost.size
-        dj, pi = d[:n], d[n:]
-        low = np.minimum(dj * self.col_lo, dj * self.col_hi).sum()
-        with np.errstate(invalid="ignore"):
-            rows = np.minimum(pi * self.rlo, pi * self.rhi)
-        rows = np.where(pi == 0.0, 0.0, rows)
-        low += rows.sum()
-        primal = float(self.cost @ val[:n])
-        if not np.isfinite(low) or low > primal + 1e-9 * max(abs(primal), 1.0):
+        pi = d[n:]
+        dj = self.cost - self.rows.T @ pi  # exactly consistent with pi: a valid bound
+        z = val[:n]
+        act = self.rows @ z
+        tol = 1e-9
+        if (
+            (z < self.col_lo - tol).any()
+            or (z > self.col_hi + tol).any()
+            or (act < self.row_lo - tol * (1.0 + np.abs(self.row_lo))).any()
+            or (act > self.row_hi + tol * (1.0 + np.abs(self.row_hi))).any()
+        ):
             return None
-        if primal - low > 1e-9 * max(abs(primal), 1.0):
+        low = float(np.minimum(dj * self.col_lo, dj * self.col_hi).sum())
+        rows = np.minimum(pi * self.rlo, pi * self.rhi)
+        low += float(np.where(pi == 0.0, 0.0, rows).sum())
+        primal = float(self.cost @ z)
+        if not np.isfinite(low) or abs(primal - low) > 1e-9 * max(abs(primal), 1.0):
             return None
-        return LPSolution(self.sign * float(low), val[:n].copy(), self.sign * dj)
+        return LPSolution(self.sign * low, z.copy(), self.sign * dj)
 
     def _highs_solve(self, *, primal: bool) -> LPSolution | None:
         if self.highs_stale and self.status is not None:
@@ -327,6 +350,7 @@ class OwnLP:
         self.status = np.concatenate([col, row]).astype(np.int8)
         self.status[self.status > AT_UPPER] = AT_LOWER
         self.highs_stale = False
+        self.state = None
         self.last = sol
         return sol
 
@@ -351,17 +375,20 @@ class OwnLP:
 
     def get_basis(self) -> Any:
         assert self.status is not None
-        return self.status.copy()
+        return self.status.copy(), self.state
 
     def set_basis(self, basis: Any) -> None:
-        extra = self.cost.size + self.row_lo.size - basis.size
+        status, state = basis
+        extra = self.cost.size + self.row_lo.size - status.size
         if extra < 0:
             raise LPError("a saved basis with more rows than the LP")
-        self.status = np.concatenate([basis, np.full(extra, BASIC, dtype=np.int8)])
+        self.status = np.concatenate([status, np.full(extra, BASIC, dtype=np.int8)])
+        self.state = state if extra == 0 else None
         self.highs_stale = True
 
     def set_highs_basis(self, basis: Any) -> None:
         self.highs.set_highs_basis(basis)
+        self.state = None
         self.status = None  # HiGHS's until its next solve
 
     def basis_status(self) -> tuple[np.ndarray, np.ndarray]:
@@ -387,6 +414,7 @@ class OwnLP:
         self.row_hi = np.concatenate([self.row_hi, upper])
         if self.status is not None:
             self.status = np.concatenate([self.status, np.full(lower.size, BASIC, np.int8)])
+        self.state = None
         self._structure()
 
     def delete_rows(self, rows: np.ndarray) -> None:
@@ -401,6 +429,7 @@ class OwnLP:
         if self.status is not None:
             n = self.cost.size
             self.status = np.concatenate([self.status[:n], self.status[n:][keep]])
+        self.state = None
         self._structure()
 
     def num_rows(self) -> int:
