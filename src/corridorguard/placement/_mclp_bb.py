@@ -157,7 +157,6 @@ class _Search:
         node from above, so a value at or below the incumbent prunes as it stands; otherwise
         the left-out rows its solution violates (``A_i x < 1``, where ``y_i = 1``) are added
         and the LP re-solved until none is violated, which makes it the node's exact LP."""
-        m = self.cov.shape[1]
         while True:
             try:
                 sol = self.h.solve(primal=primal)
@@ -165,10 +164,9 @@ class _Search:
                 raise _Abort from None
             if sol is None:
                 return None
-            x = sol.col_value[:m]
             z = sol.objective
-            if self.lazy is None or z <= self.value + self.tol() or not self.add_violated(x):
-                return z, x, sol.col_dual[:m]
+            if self.lazy is None or z <= self.value + self.tol() or not self.add_violated(sol.x):
+                return z, sol.x, sol.rc
 
     def add_violated(self, x: np.ndarray) -> bool:
         """Add the left-out coverage rows that ``x`` violates; whether there were any."""

@@ -16,7 +16,7 @@ Conventions (HiGHS's): columns are the structural variables; a row ``r`` has the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 import highspy
@@ -50,14 +50,37 @@ class LPError(Exception):
     """The LP solver returned something other than optimal / infeasible."""
 
 
-@dataclass
 class LPSolution:
-    """An optimal LP solution: ``objective`` (maximised), the structural column values
-    ``col_value`` and their reduced costs ``col_dual`` (HiGHS's sign convention)."""
+    """An optimal LP solution: ``objective`` (maximised); ``col_value`` / ``col_dual``: the
+    values and reduced costs (HiGHS's sign convention) of every column, ``x`` / ``rc`` of the
+    first ``n_x`` (the search needs only those; HiGHS hands its vectors over as Python lists,
+    so each is converted on first use only)."""
 
-    objective: float
-    col_value: np.ndarray
-    col_dual: np.ndarray
+    def __init__(self, objective: float, value: Any, dual: Any, n_x: int) -> None:
+        self.objective = objective
+        self._value, self._dual, self.n_x = value, dual, n_x
+
+    @cached_property
+    def col_value(self) -> np.ndarray:
+        return np.asarray(self._get("col_value"), dtype=np.float64)
+
+    @cached_property
+    def col_dual(self) -> np.ndarray:
+        return np.asarray(self._get("col_dual"), dtype=np.float64)
+
+    @cached_property
+    def x(self) -> np.ndarray:
+        return np.asarray(self._get("col_value")[: self.n_x], dtype=np.float64)
+
+    @cached_property
+    def rc(self) -> np.ndarray:
+        return np.asarray(self._get("col_dual")[: self.n_x], dtype=np.float64)
+
+    def _get(self, name: str) -> Any:
+        src = self._value if name == "col_value" else self._dual
+        if isinstance(src, np.ndarray):
+            return src
+        return getattr(src, name)  # a HiGHS solution: the attribute is a fresh list
 
 
 class LPEngine(Protocol):
@@ -108,10 +131,11 @@ class LPEngine(Protocol):
 class HighsLP:
     """:class:`LPEngine` on one HiGHS instance (presolve off; dual simplex by default)."""
 
-    def __init__(self, model: dict[str, Any]) -> None:
+    def __init__(self, model: dict[str, Any], n_x: int | None = None) -> None:
         self.h = new_model(integer=None, **model)
         self.h.setOptionValue("presolve", "off")
         self.n_col = int(model["a"].shape[1])
+        self.n_x = self.n_col if n_x is None else n_x
         self.solves = 0
         self.last: LPSolution | None = None
 
@@ -129,11 +153,7 @@ class HighsLP:
         if status != highspy.HighsModelStatus.kOptimal:
             raise LPError(h.modelStatusToString(status))
         sol = h.getSolution()
-        self.last = LPSolution(
-            float(h.getInfo().objective_function_value),
-            np.asarray(sol.col_value, dtype=np.float64),
-            np.asarray(sol.col_dual, dtype=np.float64),
-        )
+        self.last = LPSolution(float(h.getObjectiveValue()), sol, sol, self.n_x)
         return self.last
 
     def set_col_bounds(self, cols: np.ndarray, lo: float, hi: float) -> None:
@@ -191,7 +211,7 @@ def make_engine(name: str | None, model: dict[str, Any], n_x: int) -> LPEngine:
     first ``n_x`` columns are the ``x_j``)."""
     name = DEFAULT_ENGINE if name is None else name
     if name == "highs":
-        return HighsLP(model)
+        return HighsLP(model, n_x)
     if name == "own":
         return OwnLP(model, n_x)
     raise ValueError(f"unknown LP engine {name!r}")
@@ -212,7 +232,7 @@ class OwnLP:
     tol_d = 1e-9
 
     def __init__(self, model: dict[str, Any], n_x: int) -> None:
-        self.highs = HighsLP(model)
+        self.highs = HighsLP(model, n_x)
         self.n_x = n_x
         self.sign = -1.0 if model.get("maximize") else 1.0
         self.cost = self.sign * np.asarray(model["cost"], dtype=np.float64)
@@ -340,7 +360,7 @@ class OwnLP:
         primal = float(self.cost @ z)
         if not np.isfinite(low) or abs(primal - low) > 1e-9 * max(abs(primal), 1.0):
             return None
-        return LPSolution(self.sign * low, z.copy(), self.sign * dj)
+        return LPSolution(self.sign * low, z.copy(), self.sign * dj, self.n_x)
 
     def _highs_solve(self, *, primal: bool) -> LPSolution | None:
         if self.highs_stale and self.status is not None:
