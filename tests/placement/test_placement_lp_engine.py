@@ -171,6 +171,23 @@ def test_infeasible_lps_are_detected() -> None:
     assert own.own_solves >= 3 and own.fallbacks == 0
 
 
+def test_fallback_to_highs_keeps_the_answers() -> None:
+    """With no iterations allowed every node LP that needs one goes to HiGHS (with our
+    basis and bounds pushed over); the answers are still HiGHS's and the engine goes on."""
+    cov = _random(11, 40, 12, 0.25)
+    model = model_arrays(cov, 4)
+    own = OwnLP(model, 12)
+    own.max_iter = 0
+    own.set_highs_basis(bb_mod._start_basis(cov, greedy(cov, 4, np.empty(0, np.int64))))
+    assert own.solve(primal=True) is not None
+    rng = np.random.default_rng(3)
+    for _ in range(12):
+        own.set_col_bounds(np.arange(12), 0.0, 1.0)
+        own.set_col_bounds(rng.choice(12, 3, replace=False), 0.0, 0.0)
+        _check(own, own.solve(), _reference(own, model))
+    assert own.fallbacks > 0
+
+
 def test_make_engine_names() -> None:
     model = model_arrays(_random(1, 10, 5, 0.3), 2)
     assert isinstance(make_engine("highs", model, 5), HighsLP)
