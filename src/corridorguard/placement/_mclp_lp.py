@@ -301,8 +301,10 @@ class OwnLP:
         tol_d = self.tol_d * max(float(np.abs(self.cost).max()), 1.0)
         if self.state is None:
             self.state = initial_state(self.row_lo.size, self.cost.size)
-        if self.weight is None or self.weight.size != lo.size:
+        if self.weight is None:
             self.weight = np.ones(lo.size)
+        elif self.weight.size < lo.size:  # rows appended since: their slacks start at 1
+            self.weight = np.concatenate([self.weight, np.ones(lo.size - self.weight.size)])
         code, iters, val, d, state = dual_simplex(
             self.cptr,
             self.cind,
@@ -395,15 +397,18 @@ class OwnLP:
 
     def get_basis(self) -> Any:
         assert self.status is not None
-        return self.status.copy(), self.state
+        weight = None if self.weight is None else self.weight.copy()
+        return self.status.copy(), self.state, weight
 
     def set_basis(self, basis: Any) -> None:
-        status, state = basis
+        status, state, weight = basis
         extra = self.cost.size + self.row_lo.size - status.size
         if extra < 0:
             raise LPError("a saved basis with more rows than the LP")
         self.status = np.concatenate([status, np.full(extra, BASIC, dtype=np.int8)])
         self.state = state if extra == 0 else None
+        if weight is not None and self.weight is not None:  # the basis's steepest-edge weights
+            self.weight = np.concatenate([weight, self.weight[weight.size :]])
         self.highs_stale = True
 
     def set_highs_basis(self, basis: Any) -> None:
@@ -450,6 +455,7 @@ class OwnLP:
             n = self.cost.size
             self.status = np.concatenate([self.status[:n], self.status[n:][keep]])
         self.state = None
+        self.weight = None
         self._structure()
 
     def num_rows(self) -> int:
