@@ -258,6 +258,11 @@ class OwnLP:
         self.cptr = a.indptr.astype(np.int64)
         self.cind = a.indices.astype(np.int64)
         self.cval = a.data.astype(np.float64)
+        r = self.rows.tocsr()
+        r.sort_indices()
+        self.rptr = r.indptr.astype(np.int64)
+        self.rind = r.indices.astype(np.int64)
+        self.rval = r.data.astype(np.float64)
         n_row, _n = self.rows.shape
         ycol = np.full(n_row, -1, dtype=np.int64)
         cand = np.nonzero(~np.isfinite(self.row_lo) & (self.row_hi == 0.0))[0]
@@ -309,6 +314,9 @@ class OwnLP:
             self.cptr,
             self.cind,
             self.cval,
+            self.rptr,
+            self.rind,
+            self.rval,
             self.ycol,
             self.cost,
             lo,

@@ -388,19 +388,32 @@ def _flip(d: Any, lo: Any, hi: Any, status: Any, tol_d: float) -> bool:
 
 
 @_jit
-def _pivot_row(cptr: Any, cind: Any, cval: Any, rho: Any, status: Any, n: int) -> Any:
+def _pivot_row_rows(rptr: Any, rind: Any, rval: Any, rho: Any, status: Any, n: int) -> Any:
+    """The pivot row ``rho^T [A, -I]`` on the nonbasic variables, row-wise over the nonzeros
+    of ``rho``; also the list of nonbasic variables it touches."""
     nr = rho.size
     alpha = np.zeros(n + nr)
-    for j in range(n):
-        if status[j] != 1:
-            acc = 0.0
-            for t in range(cptr[j], cptr[j + 1]):
-                acc += rho[cind[t]] * cval[t]
-            alpha[j] = acc
+    mark = np.zeros(n + nr, np.bool_)
+    touched = np.empty(n + nr, np.int64)
+    nt = 0
     for r in range(nr):
-        if status[n + r] != 1:
-            alpha[n + r] = -rho[r]
-    return alpha
+        pr = rho[r]
+        if pr == 0.0:
+            continue
+        v = n + r
+        if status[v] != 1:
+            alpha[v] = -pr
+            touched[nt] = v
+            nt += 1
+        for t in range(rptr[r], rptr[r + 1]):
+            j = rind[t]
+            if status[j] != 1:
+                if not mark[j]:
+                    mark[j] = True
+                    touched[nt] = j
+                    nt += 1
+                alpha[j] += pr * rval[t]
+    return alpha, touched[:nt]
 
 
 @_jit
@@ -522,16 +535,17 @@ def _column(cptr: Any, cind: Any, cval: Any, v: int, n: int, nr: int) -> Any:
 
 @_jit
 def _ratio_flips(
-    alpha: Any, d: Any, lo: Any, hi: Any, status: Any, delta: float, tol_d: float
+    alpha: Any, touched: Any, d: Any, lo: Any, hi: Any, status: Any, delta: float, tol_d: float
 ) -> tuple[int, Any]:
-    """Bound-flipping ratio test with a Harris tolerance: the entering variable (-1: none,
-    the LP is infeasible) and the boxed variables passed on the way (to flip)."""
+    """Bound-flipping ratio test with a Harris tolerance over the nonbasic variables with a
+    nonzero in the pivot row (``touched``): the entering variable (-1: none, the LP is
+    infeasible) and the boxed variables passed on the way (to flip)."""
     sgn = 1.0 if delta < 0 else -1.0
-    nv = d.size
+    nv = touched.size
     cand = np.empty(nv, np.int64)
     ratio = np.empty(nv)
     nc = 0
-    for v in range(nv):
+    for v in touched:
         st = status[v]
         if st == 1 or lo[v] == hi[v]:
             continue
@@ -593,6 +607,9 @@ def dual_simplex(
     cptr: Any,
     cind: Any,
     cval: Any,
+    rptr: Any,
+    rind: Any,
+    rval: Any,
     ycol: Any,
     cost: Any,
     lo: Any,
@@ -653,8 +670,8 @@ def dual_simplex(
         rho = _btran_eta(cptr, cind, cval, fac, eta, n_eta, e)
         leave = head[pos]
         beta = max(float(rho @ rho), 1e-12)
-        alpha = _pivot_row(cptr, cind, cval, rho, status, n)
-        q, flips = _ratio_flips(alpha, d, lo, hi, status, delta, HARRIS * tol_d)
+        alpha, touched = _pivot_row_rows(rptr, rind, rval, rho, status, n)
+        q, flips = _ratio_flips(alpha, touched, d, lo, hi, status, delta, HARRIS * tol_d)
         if q < 0:
             return INFEASIBLE, it, x, d, (fac, eta, n_eta, head, d, True)
         col = _ftran_eta(cptr, cind, cval, fac, eta, n_eta, _column(cptr, cind, cval, q, n, nr))
@@ -671,9 +688,8 @@ def dual_simplex(
         weight[q] = max(beta / (arq * arq), 1e-8)
         # duals
         theta = d[q] / arq
-        for v in range(n + nr):
-            if status[v] != 1:
-                d[v] -= theta * alpha[v]
+        for v in touched:
+            d[v] -= theta * alpha[v]
         d[q] = 0.0
         d[leave] = -theta
         # bound flips of the passed boxed variables
