@@ -22,7 +22,7 @@ is. FTRAN and BTRAN are two block substitutions around one solve with ``S`` (der
 :func:`_ftran` / :func:`_btran`). ``S`` is sparse (~5 nonzeros per row); it is factorised by
 Gaussian elimination with partial pivoting that touches only the nonzeros of the pivot rows
 and keeps ``L`` and ``U`` in sparse row and column form (on the benchmark ``S`` has ~190 rows
-and ``L + U`` ~2,300 nonzeros). Between refactorisations (every ``refactor_every`` pivots, and
+and ``L + U`` 2,300-4,600 nonzeros). Between refactorisations (every ``refactor_every`` pivots, and
 at any structural change) the basis changes are kept as eta columns (product form; the
 eta file of a saved basis is never overwritten, so the ``x_j = 0`` child restarts from its
 parent's factor without refactorising).
