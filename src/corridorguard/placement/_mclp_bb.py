@@ -51,9 +51,9 @@ import highspy
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix, hstack, identity, vstack
 
-from corridorguard.placement._highs import new_model
 from corridorguard.placement._mclp_cuts import Cut, gmi_cuts
 from corridorguard.placement._mclp_kernels import descend
+from corridorguard.placement._mclp_lp import AT_UPPER, BASIC, LPError, make_engine
 from corridorguard.placement._mclp_search import Cover
 
 __all__ = ["BBResult", "branch_and_bound", "model_arrays"]
@@ -150,27 +150,23 @@ class _Search:
     def tol(self) -> float:
         return self.rel_gap * max(abs(self.value), 1e-9)
 
-    def lp(self) -> tuple[float, np.ndarray, np.ndarray] | None:
+    def lp(self, *, primal: bool = False) -> tuple[float, np.ndarray, np.ndarray] | None:
         """Solve the node LP; ``None`` when infeasible. Raises on any other failure.
 
         With coverage rows left out (``lazy``), the LP is a relaxation: its value bounds the
         node from above, so a value at or below the incumbent prunes as it stands; otherwise
         the left-out rows its solution violates (``A_i x < 1``, where ``y_i = 1``) are added
         and the LP re-solved until none is violated, which makes it the node's exact LP."""
-        m = self.cov.shape[1]
         while True:
-            self.h.run()
-            status = self.h.getModelStatus()
-            if status == highspy.HighsModelStatus.kInfeasible:
+            try:
+                sol = self.h.solve(primal=primal)
+            except LPError:
+                raise _Abort from None
+            if sol is None:
                 return None
-            if status != highspy.HighsModelStatus.kOptimal:
-                raise _Abort
-            sol = self.h.getSolution()
-            x = np.asarray(sol.col_value[:m], dtype=np.float64)
-            z = float(self.h.getInfo().objective_function_value)
-            if self.lazy is None or z <= self.value + self.tol() or not self.add_violated(x):
-                rc = np.asarray(sol.col_dual[:m], dtype=np.float64)
-                return z, x, rc
+            z = sol.objective
+            if self.lazy is None or z <= self.value + self.tol() or not self.add_violated(sol.x):
+                return z, sol.x, sol.rc
 
     def add_violated(self, x: np.ndarray) -> bool:
         """Add the left-out coverage rows that ``x`` violates; whether there were any."""
@@ -190,23 +186,14 @@ class _Search:
         idx[head] = m + viol
         val[head] = 1.0
         idx[~head] = rows.indices
-        self.h.addRows(
-            viol.size,
-            np.full(viol.size, -highspy.kHighsInf),
-            np.zeros(viol.size),
-            idx.size,
-            ptr.astype(np.int32),
-            idx,
-            val,
+        self.h.add_rows(
+            np.full(viol.size, -np.inf), np.zeros(viol.size), np.append(ptr, idx.size), idx, val
         )
         return True
 
     def set_basis(self, basis: Any) -> None:
         """Restore a saved basis; rows added since then get their slack basic."""
-        extra = self.h.getNumRow() - len(basis.row_status)
-        if extra > 0:
-            basis.row_status = [*basis.row_status, *[highspy.HighsBasisStatus.kBasic] * extra]
-        self.h.setBasis(basis)
+        self.h.set_basis(basis)
 
     def offer(self, sel: np.ndarray) -> None:
         v = self.cov.value(sel)
@@ -240,9 +227,9 @@ class _Search:
         return int(frac[np.argmax(score)])
 
     def set_bounds(self, cols: np.ndarray, lo: float, hi: float) -> None:
-        for j in np.asarray(cols).tolist():
-            self.lo[j], self.hi[j] = lo, hi
-            self.h.changeColBounds(j, lo, hi)
+        cols = np.asarray(cols)
+        self.lo[cols], self.hi[cols] = lo, hi
+        self.h.set_col_bounds(cols, lo, hi)
 
     def node(self, z: float, x: np.ndarray, rc: np.ndarray, depth: int) -> None:
         self.nodes += 1
@@ -263,7 +250,7 @@ class _Search:
         self.set_bounds(np.nonzero(f0)[0], 0.0, 0.0)
         self.set_bounds(np.nonzero(f1)[0], 1.0, 1.0)
         j = self.branch_variable(x, frac)
-        basis = self.h.getBasis()  # the 0-branch restarts from here, not from the 1-subtree
+        basis = self.h.get_basis()  # the 0-branch restarts from here, not from the 1-subtree
         for b in (1.0, 0.0):
             self.set_bounds(np.array([j]), b, b)
             if b == 0.0:
@@ -295,20 +282,20 @@ def branch_and_bound(
     time_limit: float | None,
     cut_rounds: int | None = None,
     lazy_rows: bool = True,
+    lp_engine: str | None = None,
 ) -> BBResult | None:
     """Search for a best ``p``-subset of ``cov``'s candidates, starting from the selection
-    ``start`` (``p`` distinct columns). Returns ``None`` if the LP solver fails."""
+    ``start`` (``p`` distinct columns). Returns ``None`` if the LP solver fails.
+    ``lp_engine``: ``"highs"`` or ``"own"`` (:mod:`corridorguard.placement._mclp_lp`; by
+    default its ``DEFAULT_ENGINE``)."""
     t_end = time.perf_counter() + (np.inf if time_limit is None else float(time_limit))
-    h = new_model(integer=None, **model_arrays(cov, p))
-    h.setOptionValue("presolve", "off")
+    h = make_engine(lp_engine, model_arrays(cov, p), cov.shape[1])
     search = _Search(cov, p, h, rel_gap, node_limit, t_end, np.sort(start), cov.value(start))
     try:
         # the root from the start selection's basis by primal simplex (2-4x faster than the
         # dual simplex from scratch on the benchmark instances); nodes then by dual simplex
-        h.setBasis(_start_basis(cov, search.inc))
-        h.setOptionValue("simplex_strategy", 4)
-        root = search.lp()
-        h.setOptionValue("simplex_strategy", 1)
+        h.set_highs_basis(_start_basis(cov, search.inc))
+        root = search.lp(primal=True)
         if root is None:
             return None
         z, x, rc = root
@@ -378,21 +365,20 @@ def _cut_rounds(
     row_lo, row_hi = model["row_lower"], model["row_upper"]
     n_col = a.shape[1]
     z0 = root[0]
-    basic_st, upper_st = int(highspy.HighsBasisStatus.kBasic), int(highspy.HighsBasisStatus.kUpper)
     for _ in range(rounds):
         z = root[0]
         if z <= search.value + search.tol() or time.perf_counter() > search.deadline:
             break
-        basis = h.getBasis()
-        st = np.array([int(s) for s in (*basis.col_status, *basis.row_status)])
-        col_value = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        st = np.concatenate(h.basis_status())
+        assert h.last is not None
+        col_value = h.last.col_value
         col_lo = np.concatenate([search.lo, np.zeros(n_col - m)])
         col_hi = np.concatenate([search.hi, np.ones(n_col - m)])
         cuts = gmi_cuts(
             csc_matrix(a),
             (col_lo, col_hi, row_lo, row_hi),
-            np.nonzero(st == basic_st)[0],
-            st == upper_st,
+            np.nonzero(st == BASIC)[0],
+            st == AT_UPPER,
             col_value,
             m,
             _CUTS_PER_ROUND,
@@ -408,15 +394,7 @@ def _cut_rounds(
             shape=(len(cuts), n_col),
         )
         rhs = np.array([c.rhs for c in cuts])
-        h.addRows(
-            len(cuts),
-            rhs,
-            np.full(len(cuts), highspy.kHighsInf),
-            rows.nnz,
-            rows.indptr.astype(np.int32),
-            rows.indices.astype(np.int32),
-            rows.data,
-        )
+        h.add_rows(rhs, np.full(len(cuts), np.inf), rows.indptr, rows.indices, rows.data)
         search.cuts.extend(cuts)
         a = vstack([a, rows], format="csr")
         row_lo = np.concatenate([row_lo, rhs])
@@ -440,5 +418,5 @@ def _leave_out_covered_rows(search: _Search, x: np.ndarray) -> None:
     drop = np.asarray(search.cov.a @ x) > 1.0 + _LAZY_MARGIN
     if drop.any():
         idx = np.nonzero(drop)[0].astype(np.int32)  # coverage rows are the LP's first rows
-        search.h.deleteRows(idx.size, idx)
+        search.h.delete_rows(idx)
         search.lazy = drop
