@@ -522,7 +522,6 @@ class RoadGraph:
                 label=str(z["label"]),
             )
 
-
     def to_networkx(self, weight: Weight = "time") -> Any:
         """A ``networkx.DiGraph`` (cheapest of parallel arcs) for interop and checks."""
         import networkx as nx
