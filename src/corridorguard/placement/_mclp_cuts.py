@@ -43,8 +43,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csc_matrix, hstack, identity
+from scipy.sparse import csc_matrix, csr_matrix, hstack, identity
 from scipy.sparse.linalg import splu
+
+from corridorguard.placement._mclp_kernels import _triangles
 
 __all__ = ["Cut", "gmi_cuts"]
 
@@ -176,3 +178,57 @@ def _safe(
     norm = np.maximum(np.linalg.norm(coef, axis=0), 1e-300)
     eff = (rhs - z @ coef) / norm
     return usable & (eff > 1e-6), eff
+
+
+
+def triangle_cuts(
+    a: csr_matrix, x: np.ndarray, y: np.ndarray, max_cuts: int, vmin: float = 0.1
+) -> list[Cut]:
+    """{0,1/2}-cuts from three coverage rows ``D = {i, k, l}`` violated by more than ``vmin``
+    at the LP point ``(x, y)`` (module docstring, "{0,1/2}-cuts"): ``sum_{j} ceil(c_j / 2)
+    x_j - sum_{d in D} y_d >= -1`` with ``c_j`` the rows of ``D`` that ``j`` covers. At most
+    two cuts per row, the most violated first, at most ``max_cuts``."""
+    m = a.shape[1]
+    ax = np.asarray(a @ x).ravel()
+    slack = np.maximum(ax - y, 0.0) + np.maximum(1.0 - y, 0.0)
+    # a row covered by an x_j = 1 column is in no violated cut (module docstring)
+    one = np.asarray(a @ (x >= 1.0 - 1e-9).astype(np.float64)).ravel() > 0
+    cand = np.nonzero((slack < 1.0 - 2.0 * vmin) & ~one)[0]
+    if cand.size < 3:
+        return []
+    ac = csr_matrix(a[cand])
+    ac.sort_indices()
+    pair = (csr_matrix(ac.multiply(x[None, :])) @ ac.T).tocoo()
+    keep = (pair.row < pair.col) & (pair.data > vmin) & (pair.data < 1.0 - vmin)
+    g = csr_matrix(
+        (pair.data[keep], (pair.row[keep], pair.col[keep])), shape=(cand.size, cand.size)
+    )
+    g.sort_indices()
+    tri, viol = _triangles(
+        g.indptr.astype(np.int64),
+        g.indices.astype(np.int64),
+        g.data.astype(np.float64),
+        ac.indptr.astype(np.int64),
+        ac.indices.astype(np.int64),
+        np.asarray(x, dtype=np.float64),
+        ax[cand],
+        slack[cand],
+        float(vmin),
+    )
+    used = np.zeros(cand.size, dtype=np.int64)
+    cuts: list[Cut] = []
+    for t in np.argsort(-viol, kind="stable").tolist():
+        rows = tri[t]
+        if (used[rows] >= 2).any():
+            continue
+        used[rows] += 1
+        cols, cnt = np.unique(
+            np.concatenate([ac.indices[ac.indptr[r] : ac.indptr[r + 1]] for r in rows.tolist()]),
+            return_counts=True,
+        )
+        coef = np.concatenate([(cnt + 1) // 2, -np.ones(3)]).astype(np.float64)
+        index = np.concatenate([cols, m + np.sort(cand[rows])]).astype(np.int64)
+        cuts.append(Cut(index, coef, -1.0, float(viol[t]) / float(np.linalg.norm(coef))))
+        if len(cuts) >= max_cuts:
+            break
+    return cuts
