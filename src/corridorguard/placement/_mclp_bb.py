@@ -18,11 +18,15 @@ bound change. At every node:
    by ``|d_j|``). When that is below the incumbent (minus a rounding margin), ``x_j`` is
    fixed in the subtree; at the root the fixing holds for the whole search.
 4. **Cuts, at the root only**: up to ``_CUT_ROUNDS`` rounds of Gomory mixed-integer cuts
-   from the optimal tableau (:mod:`corridorguard.placement._mclp_cuts`, derivation and
-   validity there), added as rows while a round lowers the bound by at least 5 % of the root
-   gap. They are derived from the global bounds plus the root reduced-cost fixings, so they
-   only cut off solutions worse than the incumbent (step 3), and they stay in the LP of every
-   node. On the benchmark's seed 5 (30 km) they take the search from 347 to ~30 nodes.
+   from the optimal tableau and {0,1/2}-cuts from three coverage rows
+   (:mod:`corridorguard.placement._mclp_cuts`, derivation and validity there), added as rows
+   while a round lowers the bound by at least 5 % of the root gap (GMI cuts are no longer
+   separated after a round in which all were too dense to keep). The GMI cuts are derived
+   from the global bounds plus the root reduced-cost fixings, so they only cut off solutions
+   worse than the incumbent (step 3); the {0,1/2}-cuts hold at every feasible point. Both stay
+   in the LP of every node. On the benchmark's seed 5 (30 km) GMI cuts take the search from
+   347 to ~30 nodes; the {0,1/2}-cuts take seed 6, where every GMI cut is dense, from 195 to
+   ~40.
 5. **Branch** on a fractional ``x_j`` (closest to 0.5 for the first nodes, then by
    pseudo-costs), ``x_j = 1`` first; the ``x_j = 0`` child re-starts from the parent's basis.
 
@@ -43,7 +47,6 @@ with the improved incumbent.
 
 from __future__ import annotations
 
-import heapq
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,19 +66,10 @@ _FIRST_NODES = 20  # nodes branching on the most fractional x_j (no pseudo-costs
 _MAX_DEPTH = 500  # deeper than this (recursion), the search stops and reports it
 _FRAC = 1e-6  # x_j in (_FRAC, 1 - _FRAC) counts as fractional
 _CUT_ROUNDS = 8  # rounds of GMI cuts at the root
-_CUTS_PER_ROUND = 60
+_CUTS_PER_ROUND = 60  # GMI cuts kept per round ...
+_HALF_CUTS_PER_ROUND = 100  # ... and {0,1/2}-cuts from three coverage rows
 _LAZY_MARGIN = 1e-6  # coverage rows with A_i x above 1 + this at the root leave the LP
 _ROUND_ALL = 50  # nodes that all try LP rounding (+ descent) for a better incumbent ...
-BEST_FIRST = 0
-ONE_FIRST = True
-SB_CANDS = 0
-NODE_DOM = False
-TRI_CUTS = 100
-FIRST_RULE = 0
-SCORE = 0
-SB_REL = 1
-SB_LOOK = 4
-SB_NODES = 1000000
 _ROUND_EVERY = 4  # ... then every 4th (the incumbent is rarely improved that late)
 
 
@@ -147,9 +141,6 @@ class _Search:
     lazy: np.ndarray | None = None
     """Coverage rows left out of the LP (``y_i`` free up to 1 there: a relaxation)."""
     added: int = 0
-    sb_lps: int = 0
-    dom_fixed: int = 0
-    cur_z: float = 0.0
 
     def __post_init__(self) -> None:
         m = self.cov.shape[1]
@@ -236,90 +227,11 @@ class _Search:
         worse = z - np.abs(rc) < self.value - self.margin
         return free & (x <= _FRAC) & worse, free & (x >= 1 - _FRAC) & worse
 
-    def dominated(self, f0: np.ndarray, f1: np.ndarray) -> np.ndarray:
-        """Free columns whose residual coverage another free column contains."""
-        lo = (self.lo > 0.5) | f1
-        free = (self.lo < self.hi) & ~f0 & ~f1
-        cov = self.cov
-        covered = np.asarray(cov.a @ lo.astype(float)) > 0
-        res = cov.a[~covered]
-        size = np.asarray(res.sum(axis=0)).ravel()
-        inter = (res.T @ res).tocoo()
-        j, k = inter.row, inter.col
-        sub = (inter.data == size[j]) & (j != k) & free[j] & free[k]
-        strict = sub & ((size[k] > size[j]) | (k < j))
-        dom = np.zeros(cov.shape[1], dtype=bool)
-        dom[j[strict]] = True
-        dom |= free & (size == 0)
-        need = self.p - int(lo.sum())
-        if int((free & ~dom).sum()) < need:
-            return np.zeros_like(dom)
-        self.dom_fixed += int(dom.sum())
-        return dom
-
-    def strong(self, z: float, x: np.ndarray, frac: np.ndarray) -> int | None:
-        """Reliability branching: strong-branch the best-scored unreliable candidates."""
-        est = self.estimates(x, frac)
-        score = np.maximum(est[0] * (1 - x[frac]), 1e-6) * np.maximum(est[1] * x[frac], 1e-6)
-        order = frac[np.argsort(-score)]
-        best, best_score, since = None, -1.0, 0
-        basis = self.h.getBasis()
-        done = 0
-        for j in order[:SB_CANDS].tolist():
-            if min(self.pc_cnt[0, j], self.pc_cnt[1, j]) >= SB_REL:
-                sc = float(score[np.searchsorted(frac, j)]) if False else None
-                continue
-            drops = []
-            for side, b in ((0, 1.0), (1, 0.0)):
-                self.set_bounds(np.array([j]), b, b)
-                self.set_basis(basis)
-                res = self.lp()
-                dist = 1.0 - x[j] if side == 0 else x[j]
-                d = z - (res[0] if res is not None else self.value)
-                self.pc_sum[side, j] += max(d, 0.0) / dist
-                self.pc_cnt[side, j] += 1
-                drops.append(max(d, 1e-6))
-            self.set_bounds(np.array([j]), 0.0, 1.0)
-            self.set_basis(basis)
-            done += 1
-            sc = drops[0] * drops[1]
-            if sc > best_score:
-                best, best_score, since = j, sc, 0
-            else:
-                since += 1
-                if since >= SB_LOOK:
-                    break
-        self.sb_lps += 2 * done
-        if best is None:
-            return None
-        # compare with the reliable candidates' pseudo-cost scores
-        est = self.estimates(x, frac)
-        score = np.maximum(est[0] * (1 - x[frac]), 1e-6) * np.maximum(est[1] * x[frac], 1e-6)
-        k = int(frac[np.argmax(score)])
-        return k
-
-    def estimates(self, x: np.ndarray, frac: np.ndarray) -> np.ndarray:
-        est = np.empty((2, frac.size))
-        for side in (0, 1):
-            cnt = self.pc_cnt[side]
-            known = cnt > 0
-            mean = float((self.pc_sum[side, known] / cnt[known]).mean()) if known.any() else 1.0
-            est[side] = np.where(
-                known[frac], self.pc_sum[side, frac] / np.maximum(cnt[frac], 1), mean
-            )
-        return est
-
     def branch_variable(self, x: np.ndarray, frac: np.ndarray) -> int:
         """The first ``_FIRST_NODES`` nodes branch on the ``x_j`` closest to 0.5; later ones
         on the best pseudo-cost product (Bénichou et al. 1971; Achterberg, Koch & Martin
         2005, "Branching rules revisited"), unknown pseudo-costs taking the mean."""
-        if SB_CANDS > 0 and self.nodes <= SB_NODES:
-            j = self.strong(self.cur_z, x, frac)
-            if j is not None:
-                return j
         if self.nodes <= _FIRST_NODES:
-            if FIRST_RULE == 1:
-                return int(frac[np.argmax(x[frac])])
             return int(frac[np.argmin(np.abs(x[frac] - 0.5))])
         est = np.empty((2, frac.size))
         for side in (0, 1):
@@ -329,12 +241,7 @@ class _Search:
             est[side] = np.where(
                 known[frac], self.pc_sum[side, frac] / np.maximum(cnt[frac], 1), mean
             )
-        up = np.maximum(est[0] * (1 - x[frac]), 1e-6)
-        down = np.maximum(est[1] * x[frac], 1e-6)
-        if SCORE == 1:
-            score = np.minimum(up, down) * 5 / 6 + np.maximum(up, down) / 6
-        else:
-            score = up * down
+        score = np.maximum(est[0] * (1 - x[frac]), 1e-6) * np.maximum(est[1] * x[frac], 1e-6)
         return int(frac[np.argmax(score)])
 
     def set_bounds(self, cols: np.ndarray, lo: float, hi: float) -> None:
@@ -358,16 +265,13 @@ class _Search:
             self.stopped = True
             return
         f0, f1 = self.fixings(z, x, rc)
-        if NODE_DOM:
-            f0 |= self.dominated(f0, f1)
         self.set_bounds(np.nonzero(f0)[0], 0.0, 0.0)
         self.set_bounds(np.nonzero(f1)[0], 1.0, 1.0)
-        self.cur_z = z
         j = self.branch_variable(x, frac)
         basis = self.h.getBasis()  # the 0-branch restarts from here, not from the 1-subtree
-        for k, b in enumerate((1.0, 0.0) if ONE_FIRST else (0.0, 1.0)):
+        for b in (1.0, 0.0):
             self.set_bounds(np.array([j]), b, b)
-            if k == 1:
+            if b == 0.0:
                 self.set_basis(basis)
             child = self.lp()
             side, dist = (0, 1.0 - x[j]) if b == 1.0 else (1, x[j])
@@ -380,175 +284,6 @@ class _Search:
                 break
         self.set_bounds(np.array([j]), 0.0, 1.0)
         self.set_bounds(np.nonzero(f0 | f1)[0], 0.0, 1.0)
-
-
-@dataclass(order=True)
-class _Open:
-    """An open node: its parent's LP value (a bound on it), the bounds of its columns (the
-    branching and every fixing on its path) and the parent's basis to warm-start from."""
-
-    key: tuple[float, int]
-    lo: np.ndarray = field(compare=False)
-    hi: np.ndarray = field(compare=False)
-    basis: Any = field(compare=False)
-    j: int = field(compare=False)
-    xj: float = field(compare=False)
-    side: int = field(compare=False)
-
-
-class _BestFirst:
-    """Best-bound search with diving (see the module docstring)."""
-
-    def __init__(self, search: _Search) -> None:
-        self.s = search
-        self.heap: list[_Open] = []
-        self.count = 0
-
-    def goto(self, lo: np.ndarray, hi: np.ndarray) -> None:
-        s = self.s
-        diff = np.nonzero((lo != s.lo) | (hi != s.hi))[0]
-        for a, b in ((0.0, 0.0), (1.0, 1.0), (0.0, 1.0)):
-            cols = diff[(lo[diff] == a) & (hi[diff] == b)]
-            if cols.size:
-                s.set_bounds(cols, a, b)
-
-    def push(self, z: float, j: int, xj: float, side: int, basis: Any) -> None:
-        s = self.s
-        lo, hi = s.lo.copy(), s.hi.copy()
-        lo[j] = hi[j] = 1.0 - side
-        self.count += 1
-        heapq.heappush(self.heap, _Open((-z, self.count), lo, hi, basis, j, xj, side))
-
-    def run(self, root: tuple[float, np.ndarray, np.ndarray]) -> None:
-        s = self.s
-        cur: tuple[float, np.ndarray, np.ndarray] | None = root
-        while True:
-            if cur is not None:
-                z, x, rc = cur
-                cur = None
-                branch = self.process(z, x, rc)
-                if s.stopped:
-                    return
-                if branch is not None:  # dive into the x_j = 1 child, queue the other
-                    j, basis = branch
-                    self.push(z, j, float(x[j]), 1, basis)
-                    s.set_bounds(np.array([j]), 1.0, 1.0)
-                    cur = self.child(z, j, float(x[j]), 0)
-                    continue
-            while self.heap:
-                nd = heapq.heappop(self.heap)
-                if -nd.key[0] <= s.value + s.tol():
-                    s.pruned_max = max(s.pruned_max, -nd.key[0])
-                    continue
-                self.goto(nd.lo, nd.hi)
-                s.set_basis(nd.basis)
-                cur = self.child(-nd.key[0], nd.j, nd.xj, nd.side)
-                if cur is not None:
-                    break
-            if cur is None and not self.heap:
-                return
-
-    def child(
-        self, z: float, j: int, xj: float, side: int
-    ) -> tuple[float, np.ndarray, np.ndarray] | None:
-        s = self.s
-        res = s.lp()
-        dist = 1.0 - xj if side == 0 else xj
-        drop = z - (res[0] if res is not None else s.value)
-        s.pc_sum[side, j] += max(drop, 0.0) / dist
-        s.pc_cnt[side, j] += 1
-        return res
-
-    def process(self, z: float, x: np.ndarray, rc: np.ndarray) -> tuple[int, Any] | None:
-        s = self.s
-        s.nodes += 1
-        if z <= s.value + s.tol():
-            s.pruned_max = max(s.pruned_max, z)
-            return None
-        frac = np.nonzero((x > _FRAC) & (x < 1 - _FRAC))[0]
-        if frac.size == 0 or s.nodes <= _ROUND_ALL or s.nodes % _ROUND_EVERY == 0:
-            s.round(x)
-        if frac.size == 0 or z <= s.value + s.tol():
-            s.pruned_max = max(s.pruned_max, z)
-            return None
-        s.timed_out = time.perf_counter() > s.deadline
-        if s.nodes >= s.node_limit or s.timed_out:
-            s.stopped = True
-            return None
-        f0, f1 = s.fixings(z, x, rc)
-        s.set_bounds(np.nonzero(f0)[0], 0.0, 0.0)
-        s.set_bounds(np.nonzero(f1)[0], 1.0, 1.0)
-        s.cur_z = z
-        basis = s.h.getBasis()
-        return s.branch_variable(x, frac), basis
-
-
-class _Eager:
-    """Best-bound search, children evaluated when created."""
-
-    def __init__(self, search: _Search) -> None:
-        self.s = search
-        self.heap: list[Any] = []
-        self.count = 0
-
-    def goto(self, lo: np.ndarray, hi: np.ndarray) -> None:
-        s = self.s
-        diff = np.nonzero((lo != s.lo) | (hi != s.hi))[0]
-        for a, b in ((0.0, 0.0), (1.0, 1.0), (0.0, 1.0)):
-            cols = diff[(lo[diff] == a) & (hi[diff] == b)]
-            if cols.size:
-                s.set_bounds(cols, a, b)
-
-    def run(self, root: tuple[float, np.ndarray, np.ndarray]) -> None:
-        s = self.s
-        self.heap.append((-root[0], 0, root, s.lo.copy(), s.hi.copy(), s.h.getBasis()))
-        first = True
-        while self.heap:
-            negz, _, (z, x, rc), lo, hi, basis = heapq.heappop(self.heap)
-            if z <= s.value + s.tol():
-                s.pruned_max = max(s.pruned_max, z)
-                continue
-            if not first:
-                self.goto(lo, hi)
-                s.set_basis(basis)
-            first = False
-            s.nodes += 1
-            frac = np.nonzero((x > _FRAC) & (x < 1 - _FRAC))[0]
-            if frac.size == 0 or s.nodes <= _ROUND_ALL or s.nodes % _ROUND_EVERY == 0:
-                s.round(x)
-            if frac.size == 0 or z <= s.value + s.tol():
-                s.pruned_max = max(s.pruned_max, z)
-                continue
-            s.timed_out = time.perf_counter() > s.deadline
-            if s.nodes >= s.node_limit or s.timed_out:
-                s.stopped = True
-                return
-            f0, f1 = s.fixings(z, x, rc)
-            s.set_bounds(np.nonzero(f0)[0], 0.0, 0.0)
-            s.set_bounds(np.nonzero(f1)[0], 1.0, 1.0)
-            j = s.branch_variable(x, frac)
-            for k, b in enumerate((1.0, 0.0)):
-                s.set_bounds(np.array([j]), b, b)
-                if k == 1:
-                    s.set_basis(basis_n)
-                else:
-                    basis_n = s.h.getBasis()
-                child = s.lp()
-                side, dist = (0, 1.0 - x[j]) if b == 1.0 else (1, x[j])
-                drop = z - (child[0] if child is not None else s.value)
-                s.pc_sum[side, j] += max(drop, 0.0) / dist
-                s.pc_cnt[side, j] += 1
-                if child is None:
-                    continue
-                if child[0] <= s.value + s.tol():
-                    s.nodes += 1
-                    s.pruned_max = max(s.pruned_max, child[0])
-                    continue
-                self.count += 1
-                heapq.heappush(
-                    self.heap,
-                    (-child[0], self.count, child, s.lo.copy(), s.hi.copy(), s.h.getBasis()),
-                )
 
 
 class _Abort(Exception):
@@ -565,6 +300,7 @@ def branch_and_bound(
     time_limit: float | None,
     cut_rounds: int | None = None,
     lazy_rows: bool = True,
+    half_cuts: bool = True,
 ) -> BBResult | None:
     """Search for a best ``p``-subset of ``cov``'s candidates, starting from the selection
     ``start`` (``p`` distinct columns). Returns ``None`` if the LP solver fails."""
@@ -591,7 +327,7 @@ def branch_and_bound(
             if root is None:  # only the incumbent's side survives: it is optimal
                 return BBResult(search.inc, search.value, search.value, True, 1, fix0, fix1, z)
         rounds = _CUT_ROUNDS if cut_rounds is None else cut_rounds
-        root = _cut_rounds(search, root, model_arrays(cov, p), rounds)
+        root = _cut_rounds(search, root, model_arrays(cov, p), rounds, half_cuts)
         if root is None:  # the cuts leave nothing better than the incumbent: it is optimal
             cuts = tuple(search.cuts)
             return BBResult(
@@ -599,12 +335,7 @@ def branch_and_bound(
             )
         if lazy_rows:
             _leave_out_covered_rows(search, root[1])
-        if BEST_FIRST == 2:
-            _Eager(search).run(root)
-        elif BEST_FIRST:
-            _BestFirst(search).run(root)
-        else:
-            search.node(*root, 0)
+        search.node(*root, 0)
     except _Abort:
         return None
     finished = not search.stopped
@@ -643,38 +374,47 @@ def _start_basis(cov: Cover, sel: np.ndarray) -> Any:
 
 
 def _cut_rounds(
-    search: _Search, root: tuple[float, np.ndarray, np.ndarray], model: dict[str, Any], rounds: int
+    search: _Search,
+    root: tuple[float, np.ndarray, np.ndarray],
+    model: dict[str, Any],
+    rounds: int,
+    half_cuts: bool = True,
 ) -> tuple[float, np.ndarray, np.ndarray] | None:
-    """Add rounds of GMI cuts (:mod:`corridorguard.placement._mclp_cuts`) to the root LP while
-    they move its bound; returns the new root LP (``None``: the cuts leave no solution better
-    than the incumbent)."""
+    """Add rounds of GMI cuts and {0,1/2}-cuts (:mod:`corridorguard.placement._mclp_cuts`) to
+    the root LP while they move its bound; returns the new root LP (``None``: the cuts leave no
+    solution better than the incumbent). GMI cuts are no longer separated after a round in
+    which all of them were too dense to keep."""
     h, m = search.h, search.cov.shape[1]
     a = csr_matrix(model["a"])
     row_lo, row_hi = model["row_lower"], model["row_upper"]
     n_col = a.shape[1]
     z0 = root[0]
+    gmi = True
     basic_st, upper_st = int(highspy.HighsBasisStatus.kBasic), int(highspy.HighsBasisStatus.kUpper)
     for _ in range(rounds):
         z = root[0]
         if z <= search.value + search.tol() or time.perf_counter() > search.deadline:
             break
-        basis = h.getBasis()
-        st = np.array([int(s) for s in (*basis.col_status, *basis.row_status)])
         col_value = np.asarray(h.getSolution().col_value, dtype=np.float64)
-        col_lo = np.concatenate([search.lo, np.zeros(n_col - m)])
-        col_hi = np.concatenate([search.hi, np.ones(n_col - m)])
-        cuts = gmi_cuts(
-            csc_matrix(a),
-            (col_lo, col_hi, row_lo, row_hi),
-            np.nonzero(st == basic_st)[0],
-            st == upper_st,
-            col_value,
-            m,
-            _CUTS_PER_ROUND,
-        )
-        if TRI_CUTS:
-            cuts = cuts + triangle_cuts(
-                search.cov.a, col_value[:m], col_value[m:n_col], TRI_CUTS
+        cuts: list[Cut] = []
+        if gmi:
+            basis = h.getBasis()
+            st = np.array([int(s) for s in (*basis.col_status, *basis.row_status)])
+            col_lo = np.concatenate([search.lo, np.zeros(n_col - m)])
+            col_hi = np.concatenate([search.hi, np.ones(n_col - m)])
+            cuts = gmi_cuts(
+                csc_matrix(a),
+                (col_lo, col_hi, row_lo, row_hi),
+                np.nonzero(st == basic_st)[0],
+                st == upper_st,
+                col_value,
+                m,
+                _CUTS_PER_ROUND,
+            )
+            gmi = bool(cuts)  # all dense (seeds 1, 6, 8 of the benchmark): stop trying
+        if half_cuts:
+            cuts += triangle_cuts(
+                search.cov.a, col_value[:m], col_value[m:n_col], _HALF_CUTS_PER_ROUND
             )
         if not cuts:
             break

@@ -1,4 +1,5 @@
-"""Compiled (numba) MCLP kernels: greedy, incremental 1-swap descent, Lagrangian relaxation.
+"""Compiled (numba) MCLP kernels: greedy, incremental 1-swap descent, Lagrangian relaxation,
+and the separation of {0,1/2}-cuts (:mod:`corridorguard.placement._mclp_cuts`).
 
 State of a selection ``S`` (the fast-interchange bookkeeping of Whitaker 1983, "A fast
 algorithm for the greedy interchange for large-scale clustering and median location problems",
@@ -363,12 +364,13 @@ def _triangles(
     gptr: Any, gind: Any, gval: Any, rptr: Any, rind: Any, x: Any, ax: Any, slack: Any, vmin: float
 ) -> tuple[Any, Any]:
     """Triples ``i < k < l`` of rows, pairwise joined in the graph ``g`` (upper-triangular CSR
-    of the pair masses ``M_ik``), whose {0,1/2}-cut is violated by more than ``vmin``.
-
-    Returns ``(triples (t, 3), violations (t,))`` (see :func:`triangle_cuts` for the cut)."""
+    of the pair masses ``M_ik``), whose {0,1/2}-cut is violated by more than ``vmin``; ``rptr``
+    / ``rind``: the rows' columns with ``x > 0`` (CSR), ``ax``, ``slack``: per row ``A x`` and
+    its slack. Returns ``(triples (t, 3), violations (t,))``, at most ``2**15`` of them (see
+    :func:`corridorguard.placement._mclp_cuts.triangle_cuts`; the skips are proved there)."""
     n = gptr.size - 1
     stamp = np.zeros(x.size, np.int64)
-    cap = 1024
+    cap = 1 << 15  # more violated triples than this are not collected
     out = np.empty((cap, 3), np.int64)
     viol = np.empty(cap, np.float64)
     t = 0
@@ -398,8 +400,8 @@ def _triangles(
                     mil, mkl = gval[a], gval[b]
                     # c3 >= M_ab + M_ac - (A x)_a for each row a (inclusion-exclusion):
                     # skip the triple when even that lower bound leaves no violation
-                    lb = max(0.0, mik + mil - ax[i], mik + mkl - ax[k], mil + mkl - ax[la])
-                    odd_lb = ax[i] + ax[k] + ax[la] - 2.0 * (mik + mil + mkl) + 4.0 * lb
+                    c3_lo = max(0.0, mik + mil - ax[i], mik + mkl - ax[k], mil + mkl - ax[la])
+                    odd_lb = ax[i] + ax[k] + ax[la] - 2.0 * (mik + mil + mkl) + 4.0 * c3_lo
                     if 0.5 * (1.0 - slack[i] - slack[k] - slack[la] - odd_lb) <= vmin:
                         a += 1
                         b += 1
@@ -410,15 +412,7 @@ def _triangles(
                             c3 += x[rind[q]]
                     odd = ax[i] + ax[k] + ax[la] - 2.0 * (mik + mil + mkl) + 4.0 * c3
                     v = 0.5 * (1.0 - slack[i] - slack[k] - slack[la] - odd)
-                    if v > vmin:
-                        if t == cap:
-                            cap *= 2
-                            out2 = np.empty((cap, 3), np.int64)
-                            out2[:t] = out[:t]
-                            out = out2
-                            viol2 = np.empty(cap, np.float64)
-                            viol2[:t] = viol[:t]
-                            viol = viol2
+                    if v > vmin and t < cap:  # (re-binding the arrays here slows the loop 4x)
                         out[t, 0], out[t, 1], out[t, 2] = i, k, la
                         viol[t] = v
                         t += 1
