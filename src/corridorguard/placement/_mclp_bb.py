@@ -67,7 +67,9 @@ _MAX_DEPTH = 500  # deeper than this (recursion), the search stops and reports i
 _FRAC = 1e-6  # x_j in (_FRAC, 1 - _FRAC) counts as fractional
 _CUT_ROUNDS = 8  # rounds of GMI cuts at the root
 _CUTS_PER_ROUND = 60  # GMI cuts kept per round ...
-_HALF_CUTS_PER_ROUND = 100  # ... and {0,1/2}-cuts from three coverage rows
+_HALF_CUTS_PER_ROUND = 100  # ... and {0,1/2}-cuts from three coverage rows,
+_HALF_VMIN = 0.1  # violated by more than this
+_ROUND_GAIN = 0.05  # cut rounds stop when the bound moves by less than this share of the gap
 _LAZY_MARGIN = 1e-6  # coverage rows with A_i x above 1 + this at the root leave the LP
 _ROUND_ALL = 50  # nodes that all try LP rounding (+ descent) for a better incumbent ...
 _ROUND_EVERY = 4  # ... then every 4th (the incumbent is rarely improved that late)
@@ -414,7 +416,7 @@ def _cut_rounds(
             gmi = bool(cuts)  # all dense (seeds 1, 6, 8 of the benchmark): stop trying
         if half_cuts:
             cuts += triangle_cuts(
-                search.cov.a, col_value[:m], col_value[m:n_col], _HALF_CUTS_PER_ROUND
+                search.cov.a, col_value[:m], col_value[m:n_col], _HALF_CUTS_PER_ROUND, _HALF_VMIN
             )
         if not cuts:
             break
@@ -446,7 +448,7 @@ def _cut_rounds(
         search.round(new[1])
         gain = z - new[0]
         root = new
-        if gain < 0.05 * max(z0 - search.value, 1e-12):
+        if gain < _ROUND_GAIN * max(z0 - search.value, 1e-12):
             break
     return root
 
