@@ -1,8 +1,8 @@
 """Placement benchmark: MCLP exact and greedy+swap heuristic vs spopt + PuLP/CBC.
 
 Exact = reductions, then our LP branch and bound (HiGHS dual simplex as the LP engine, GMI
-cuts at the root, lazy coverage rows) on reduced models up to 1,000 candidates, else HiGHS's
-MIP solver (see docs/placement.md).
+and {0,1/2}-cuts at the root, lazy coverage rows) on reduced models up to 1,000 candidates,
+else HiGHS's MIP solver (see docs/placement.md).
 
 Instances follow the research digest: demand in 40 Gaussian clusters along a band (80 %) plus
 uniform noise (20 %) on 600 × 600 km, lognormal weights, candidates near demand, Euclidean

@@ -18,11 +18,15 @@ bound change. At every node:
    by ``|d_j|``). When that is below the incumbent (minus a rounding margin), ``x_j`` is
    fixed in the subtree; at the root the fixing holds for the whole search.
 4. **Cuts, at the root only**: up to ``_CUT_ROUNDS`` rounds of Gomory mixed-integer cuts
-   from the optimal tableau (:mod:`corridorguard.placement._mclp_cuts`, derivation and
-   validity there), added as rows while a round lowers the bound by at least 5 % of the root
-   gap. They are derived from the global bounds plus the root reduced-cost fixings, so they
-   only cut off solutions worse than the incumbent (step 3), and they stay in the LP of every
-   node. On the benchmark's seed 5 (30 km) they take the search from 347 to ~30 nodes.
+   from the optimal tableau and {0,1/2}-cuts from three coverage rows
+   (:mod:`corridorguard.placement._mclp_cuts`, derivation and validity there), added as rows
+   while a round lowers the bound by at least 5 % of the root gap (GMI cuts are no longer
+   separated after a round in which all were too dense to keep). The GMI cuts are derived
+   from the global bounds plus the root reduced-cost fixings, so they only cut off solutions
+   worse than the incumbent (step 3); the {0,1/2}-cuts hold at every feasible point. Both stay
+   in the LP of every node. On the benchmark's seed 5 (30 km) GMI cuts take the search from
+   347 to ~30 nodes; the {0,1/2}-cuts take seed 6, where every GMI cut is dense, from 195 to
+   ~40.
 5. **Branch** on a fractional ``x_j`` (closest to 0.5 for the first nodes, then by
    pseudo-costs), ``x_j = 1`` first; the ``x_j = 0`` child re-starts from the parent's basis.
 
@@ -51,7 +55,7 @@ import highspy
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix, hstack, identity, vstack
 
-from corridorguard.placement._mclp_cuts import Cut, gmi_cuts
+from corridorguard.placement._mclp_cuts import Cut, gmi_cuts, triangle_cuts
 from corridorguard.placement._mclp_kernels import descend
 from corridorguard.placement._mclp_lp import AT_UPPER, BASIC, LPError, make_engine
 from corridorguard.placement._mclp_search import Cover
@@ -62,7 +66,10 @@ _FIRST_NODES = 20  # nodes branching on the most fractional x_j (no pseudo-costs
 _MAX_DEPTH = 500  # deeper than this (recursion), the search stops and reports it
 _FRAC = 1e-6  # x_j in (_FRAC, 1 - _FRAC) counts as fractional
 _CUT_ROUNDS = 8  # rounds of GMI cuts at the root
-_CUTS_PER_ROUND = 60
+_CUTS_PER_ROUND = 60  # GMI cuts kept per round ...
+_HALF_CUTS_PER_ROUND = 100  # ... and {0,1/2}-cuts from three coverage rows,
+_HALF_VMIN = 0.1  # violated by more than this
+_ROUND_GAIN = 0.05  # cut rounds stop when the bound moves by less than this share of the gap
 _LAZY_MARGIN = 1e-6  # coverage rows with A_i x above 1 + this at the root leave the LP
 _ROUND_ALL = 50  # nodes that all try LP rounding (+ descent) for a better incumbent ...
 _ROUND_EVERY = 4  # ... then every 4th (the incumbent is rarely improved that late)
@@ -283,6 +290,7 @@ def branch_and_bound(
     cut_rounds: int | None = None,
     lazy_rows: bool = True,
     lp_engine: str | None = None,
+    half_cuts: bool = True,
 ) -> BBResult | None:
     """Search for a best ``p``-subset of ``cov``'s candidates, starting from the selection
     ``start`` (``p`` distinct columns). Returns ``None`` if the LP solver fails.
@@ -308,7 +316,7 @@ def branch_and_bound(
             if root is None:  # only the incumbent's side survives: it is optimal
                 return BBResult(search.inc, search.value, search.value, True, 1, fix0, fix1, z)
         rounds = _CUT_ROUNDS if cut_rounds is None else cut_rounds
-        root = _cut_rounds(search, root, model_arrays(cov, p), rounds)
+        root = _cut_rounds(search, root, model_arrays(cov, p), rounds, half_cuts)
         if root is None:  # the cuts leave nothing better than the incumbent: it is optimal
             cuts = tuple(search.cuts)
             return BBResult(
@@ -355,34 +363,47 @@ def _start_basis(cov: Cover, sel: np.ndarray) -> Any:
 
 
 def _cut_rounds(
-    search: _Search, root: tuple[float, np.ndarray, np.ndarray], model: dict[str, Any], rounds: int
+    search: _Search,
+    root: tuple[float, np.ndarray, np.ndarray],
+    model: dict[str, Any],
+    rounds: int,
+    half_cuts: bool = True,
 ) -> tuple[float, np.ndarray, np.ndarray] | None:
-    """Add rounds of GMI cuts (:mod:`corridorguard.placement._mclp_cuts`) to the root LP while
-    they move its bound; returns the new root LP (``None``: the cuts leave no solution better
-    than the incumbent)."""
+    """Add rounds of GMI cuts and {0,1/2}-cuts (:mod:`corridorguard.placement._mclp_cuts`) to
+    the root LP while they move its bound; returns the new root LP (``None``: the cuts leave no
+    solution better than the incumbent). GMI cuts are no longer separated after a round in
+    which all of them were too dense to keep."""
     h, m = search.h, search.cov.shape[1]
     a = csr_matrix(model["a"])
     row_lo, row_hi = model["row_lower"], model["row_upper"]
     n_col = a.shape[1]
     z0 = root[0]
+    gmi = True
     for _ in range(rounds):
         z = root[0]
         if z <= search.value + search.tol() or time.perf_counter() > search.deadline:
             break
-        st = np.concatenate(h.basis_status())
         assert h.last is not None
         col_value = h.last.col_value
-        col_lo = np.concatenate([search.lo, np.zeros(n_col - m)])
-        col_hi = np.concatenate([search.hi, np.ones(n_col - m)])
-        cuts = gmi_cuts(
-            csc_matrix(a),
-            (col_lo, col_hi, row_lo, row_hi),
-            np.nonzero(st == BASIC)[0],
-            st == AT_UPPER,
-            col_value,
-            m,
-            _CUTS_PER_ROUND,
-        )
+        cuts: list[Cut] = []
+        if gmi:
+            st = np.concatenate(h.basis_status())
+            col_lo = np.concatenate([search.lo, np.zeros(n_col - m)])
+            col_hi = np.concatenate([search.hi, np.ones(n_col - m)])
+            cuts = gmi_cuts(
+                csc_matrix(a),
+                (col_lo, col_hi, row_lo, row_hi),
+                np.nonzero(st == BASIC)[0],
+                st == AT_UPPER,
+                col_value,
+                m,
+                _CUTS_PER_ROUND,
+            )
+            gmi = bool(cuts)  # all dense (seeds 1, 6, 8 of the benchmark): stop trying
+        if half_cuts:
+            cuts += triangle_cuts(
+                search.cov.a, col_value[:m], col_value[m:n_col], _HALF_CUTS_PER_ROUND, _HALF_VMIN
+            )
         if not cuts:
             break
         rows = csr_matrix(
@@ -405,7 +426,7 @@ def _cut_rounds(
         search.round(new[1])
         gain = z - new[0]
         root = new
-        if gain < 0.05 * max(z0 - search.value, 1e-12):
+        if gain < _ROUND_GAIN * max(z0 - search.value, 1e-12):
             break
     return root
 

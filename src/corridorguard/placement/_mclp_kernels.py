@@ -1,4 +1,5 @@
-"""Compiled (numba) MCLP kernels: greedy, incremental 1-swap descent, Lagrangian relaxation.
+"""Compiled (numba) MCLP kernels: greedy, incremental 1-swap descent, Lagrangian relaxation,
+and the separation of {0,1/2}-cuts (:mod:`corridorguard.placement._mclp_cuts`).
 
 State of a selection ``S`` (the fast-interchange bookkeeping of Whitaker 1983, "A fast
 algorithm for the greedy interchange for large-scale clustering and median location problems",
@@ -356,3 +357,69 @@ def lagrangian(
         max(int(keep), 1),
     )
     return sets, values, best_lam, float(best_ub)
+
+
+@_jit
+def _triangles(
+    gptr: Any, gind: Any, gval: Any, rptr: Any, rind: Any, x: Any, ax: Any, slack: Any, vmin: float
+) -> tuple[Any, Any]:
+    """Triples ``i < k < l`` of rows, pairwise joined in the graph ``g`` (upper-triangular CSR
+    of the pair masses ``M_ik``), whose {0,1/2}-cut is violated by more than ``vmin``; ``rptr``
+    / ``rind``: the rows' columns with ``x > 0`` (CSR), ``ax``, ``slack``: per row ``A x`` and
+    its slack. Returns ``(triples (t, 3), violations (t,))``, at most ``2**15`` of them (see
+    :func:`corridorguard.placement._mclp_cuts.triangle_cuts`; the skips are proved there)."""
+    n = gptr.size - 1
+    stamp = np.zeros(x.size, np.int64)
+    cap = 1 << 15  # more violated triples than this are not collected
+    out = np.empty((cap, 3), np.int64)
+    viol = np.empty(cap, np.float64)
+    t = 0
+    tag = 0
+    for i in range(n):
+        tag += 1
+        ti = tag
+        for q in range(rptr[i], rptr[i + 1]):
+            stamp[rind[q]] = ti
+        for e in range(gptr[i], gptr[i + 1]):
+            k = gind[e]
+            mik = gval[e]
+            tag += 1
+            tk = tag
+            for q in range(rptr[k], rptr[k + 1]):
+                if stamp[rind[q]] == ti:
+                    stamp[rind[q]] = tk
+            # l in nbr(i) after k, and in nbr(k): merge the sorted rows of g
+            a, b = e + 1, gptr[k]
+            while a < gptr[i + 1] and b < gptr[k + 1]:
+                la, lb = gind[a], gind[b]
+                if la < lb:
+                    a += 1
+                elif lb < la:
+                    b += 1
+                else:
+                    mil, mkl = gval[a], gval[b]
+                    # c3 >= M_ab + M_ac - (A x)_a for each row a (inclusion-exclusion):
+                    # skip the triple when even that lower bound leaves no violation
+                    c3_lo = max(0.0, mik + mil - ax[i], mik + mkl - ax[k], mil + mkl - ax[la])
+                    odd_lb = ax[i] + ax[k] + ax[la] - 2.0 * (mik + mil + mkl) + 4.0 * c3_lo
+                    if 0.5 * (1.0 - slack[i] - slack[k] - slack[la] - odd_lb) <= vmin:
+                        a += 1
+                        b += 1
+                        continue
+                    c3 = 0.0
+                    for q in range(rptr[la], rptr[la + 1]):
+                        if stamp[rind[q]] == tk:
+                            c3 += x[rind[q]]
+                    odd = ax[i] + ax[k] + ax[la] - 2.0 * (mik + mil + mkl) + 4.0 * c3
+                    v = 0.5 * (1.0 - slack[i] - slack[k] - slack[la] - odd)
+                    if v > vmin and t < cap:  # (re-binding the arrays here slows the loop 4x)
+                        out[t, 0], out[t, 1], out[t, 2] = i, k, la
+                        viol[t] = v
+                        t += 1
+                    a += 1
+                    b += 1
+            # unmark: the columns of N_i are marked ti again for the next k
+            for q in range(rptr[k], rptr[k + 1]):
+                if stamp[rind[q]] == tk:
+                    stamp[rind[q]] = ti
+    return out[:t], viol[:t]
