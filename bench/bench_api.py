@@ -84,6 +84,7 @@ RECORDS: dict[str, dict[str, Any]] = {
               "content": {"patrols": [{"route": ["n1", "n2"], "start": "22:00"}]}},
 }  # fmt: skip
 LISTS = tuple(f"list-{r}" for r in RECORDS)
+LOOP = ["asyncio"]  # the server's event loop (``serve --loop``; set by ``--loop``)
 WORKLOADS = ("read-list", "read-get", *LISTS, "write", "write-sensor")
 
 PEER = textwrap.dedent(
@@ -332,7 +333,7 @@ def analyze(url: str) -> None:
 def serve_ours(url: str, env: dict[str, str], workers: int) -> tuple[str, subprocess.Popen[bytes]]:
     port = _port()
     cmd = [sys.executable, "-m", "corridorguard", "serve", "--db", url, "--port", str(port),
-           "--workers", str(workers)]  # fmt: skip
+           "--workers", str(workers), "--loop", LOOP[0]]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}"
     _wait(base, proc)
@@ -352,7 +353,10 @@ def main() -> None:
     ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated")
     ap.add_argument("--no-peer", action="store_true", help="skip the bare FastAPI peer")
     ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    ap.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                    help="the server's event loop (serve --loop)")  # fmt: skip
     args = ap.parse_args()
+    LOOP[0] = args.loop
     args.workloads = [w for w in args.workloads.split(",") if w]
     unknown = sorted(set(args.workloads) - set(WORKLOADS))
     if unknown:
@@ -368,7 +372,8 @@ def main() -> None:
     gen = args.generator
     print(f"{args.clients} concurrent clients (closed loop, {gen}), {args.seconds:.0f} s "
           f"per workload, {args.seed_incidents} seeded incidents and {args.seed_records} of "
-          f"each other resource (AMBER REL-TO ORG-B), {os.cpu_count()} CPUs")  # fmt: skip
+          f"each other resource (AMBER REL-TO ORG-B), {os.cpu_count()} CPUs, "
+          f"server loop {args.loop}")  # fmt: skip
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     targets = [] if args.no_sqlite else [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
     if os.environ.get("CORRIDORGUARD_BENCH_PG_URL"):

@@ -6,6 +6,13 @@ database and the audit log safely: every write transaction takes the database's 
 first (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory lock), then catches
 the in-memory Merkle tree up with entries other processes appended (``AuditLog.refresh``) before
 appending, so the log stays one sequence whichever process writes.
+
+The event loop is asyncio's own by default (``--loop asyncio``), not uvloop: libuv (under
+uvloop) accepts **one** new connection per loop iteration (libuv PR #3696, 2022), and a loop
+iteration of a busy process runs every request in flight, so a burst of new connections (50
+clients connecting at once) waited for their ``accept()`` one iteration each, up to ~2 s on
+SQLite with one process (seen as the listening socket's accept queue draining one connection
+per ~50-100 ms, ``ss -ltn``). asyncio accepts up to the backlog in one go.
 """
 
 from __future__ import annotations
@@ -16,6 +23,17 @@ import typer
 
 from corridorguard._cli._common import DB_OPTION
 
+#: ``--workers`` default: one process per CPU, at most this many.
+MAX_DEFAULT_WORKERS = 4
+LOOPS = ("asyncio", "uvloop", "auto")
+
+
+def default_workers(cpus: int | None = None) -> int:
+    """The default number of server processes: the CPUs (at least 1, at most
+    :data:`MAX_DEFAULT_WORKERS`)."""
+    n = os.cpu_count() if cpus is None else cpus
+    return max(1, min(n or 1, MAX_DEFAULT_WORKERS))
+
 
 def serve(
     db: str | None = DB_OPTION,
@@ -23,30 +41,44 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port."),
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level."),
     workers: int = typer.Option(
-        1,
+        0,
         "--workers",
-        min=1,
-        help="Server processes (uvicorn workers) sharing the port, the database and the audit log.",
+        min=0,
+        help=(
+            "Server processes (uvicorn workers) sharing the port, the database and the audit "
+            f"log; 0 (default): one per CPU, at most {MAX_DEFAULT_WORKERS}."
+        ),
+    ),
+    loop: str = typer.Option(
+        "asyncio",
+        "--loop",
+        help="Event loop: asyncio (default), uvloop or auto (uvicorn's choice: uvloop).",
     ),
 ) -> None:
     """Serve the HTTP API (routes under /api/v1, TAXII 2.1 under /taxii2)."""
     import uvicorn
 
-    if workers > 1:
+    from corridorguard.errors import ConfigError
+
+    if loop not in LOOPS:
+        raise ConfigError(f"--loop must be one of {', '.join(LOOPS)}", field="loop")
+    n = workers or default_workers()
+    if n > 1:
         # each worker process builds its own app (own connections, own copy of the tree)
         if db is not None:
             os.environ["CORRIDORGUARD_DATABASE_URL"] = db
         uvicorn.run(
             "corridorguard.api.app:create_app",
             factory=True,
-            workers=workers,
+            workers=n,
             host=host,
             port=port,
             log_level=log_level,
             access_log=False,
+            loop=loop,
         )
         return
     from corridorguard.api import create_app
 
     app = create_app(db)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, loop=loop)

@@ -1,5 +1,6 @@
 """The hot read paths as ready JSON bytes: ``/incidents`` (one record, one page) and the lists
-of sites, forecasts, movements, sensors and plans (:meth:`Reads.records`, :class:`RecordList`).
+and gets of sites, forecasts, movements, sensors and plans (:meth:`Reads.records`,
+:meth:`Reads.record`, :class:`RecordList`).
 
 Same answer as building :class:`~corridorguard.api.schemas.incidents.IncidentPublic` models and
 serialising them (a test compares the bytes), at a fraction of the cost (issue 7's load goal):
@@ -323,6 +324,30 @@ class _RecordReads:
         except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a JSON field
             return spec.page.model_validate(page).model_dump_json().encode()
 
+    def record(self, spec: RecordList, actor: Actor | None, rid: int) -> bytes | None:
+        """The JSON of one of ``spec``'s records if ``actor`` may see it (``GET /<resources>/
+        {id}``: the list's item, the same policy), else ``None`` (missing or hidden alike)."""
+
+        def build() -> _Plan:
+            t = spec.table
+            stmt = (
+                visible_rows(actor, t, spec.marking)
+                .with_only_columns(*spec.columns, *self._extras(spec))
+                .where(t.c.id == bindparam("cg_id", 1, type_=t.c.id.type))
+            )
+            return self._compile(stmt, {"cg_id": 1})
+
+        plan = self._plan(("record", spec.kind, actor), build)
+        types: list[Any] = []
+        rows = self._fetch(plan, {"cg_id": rid}, types)
+        if not rows:
+            return None
+        item = self._record_items(spec, rows, types)[0]
+        try:
+            return orjson.dumps(item)
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a JSON field
+            return spec.model.model_validate(item).model_dump_json().encode()
+
 
 class Reads(_RecordReads):
     """Compiled get/list statements for one engine (thread-safe): incidents, and the lists of
@@ -433,7 +458,7 @@ class Reads(_RecordReads):
             stmt = (
                 self._base(actor, None)
                 .with_only_columns(*_COLUMNS, _red_list(self.dialect))
-                .where(_I.c.id == bindparam("cg_id", 1))
+                .where(_I.c.id == bindparam("cg_id", 1, type_=_I.c.id.type))
             )
             return self._compile(stmt, {"cg_id": 1})
 
