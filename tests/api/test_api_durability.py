@@ -62,7 +62,7 @@ for line in sys.stdin:
                 fd = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(fd, 0)
                 serve(db=url, host="127.0.0.1", port=int(arg), log_level="error", workers=1,
-                      loop="asyncio")
+                      loop="")
                 code = 0
             finally:
                 os._exit(code)

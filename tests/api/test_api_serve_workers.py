@@ -22,7 +22,7 @@ from api_world import Template, incident
 from test_api_durability import SRC, WRITER, _full_check, _port, _sqlite_world, _writer
 from typer.testing import CliRunner
 
-from corridorguard._cli.serve import MAX_DEFAULT_WORKERS, default_workers
+from corridorguard._cli.serve import MAX_DEFAULT_WORKERS, default_loop, default_workers
 from corridorguard.api.context import WriterQueue
 from corridorguard.cli import app
 from corridorguard.store import open_store
@@ -33,6 +33,10 @@ def test_default_workers_is_one_per_cpu_bounded() -> None:
     assert [default_workers(n) for n in (1, 2, 3, 64)] == [1, 2, 3, MAX_DEFAULT_WORKERS]
     assert default_workers(0) == 1  # os.cpu_count() may be None (passed on as 0 here)
     assert 1 <= default_workers() <= MAX_DEFAULT_WORKERS
+
+
+def test_the_default_loop_depends_on_the_process_count() -> None:
+    assert [default_loop(n) for n in (1, 2, 4)] == ["asyncio", "uvloop", "uvloop"]
 
 
 def test_an_unknown_loop_is_a_one_line_error() -> None:

@@ -7,12 +7,15 @@ first (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory lock
 the in-memory Merkle tree up with entries other processes appended (``AuditLog.refresh``) before
 appending, so the log stays one sequence whichever process writes.
 
-The event loop is asyncio's own by default (``--loop asyncio``), not uvloop: libuv (under
-uvloop) accepts **one** new connection per loop iteration (libuv PR #3696, 2022), and a loop
-iteration of a busy process runs every request in flight, so a burst of new connections (50
-clients connecting at once) waited for their ``accept()`` one iteration each, up to ~2 s on
-SQLite with one process (seen as the listening socket's accept queue draining one connection
-per ~50-100 ms, ``ss -ltn``). asyncio accepts up to the backlog in one go.
+The event loop (``--loop``) by default is asyncio's own with one process and uvloop with
+several. libuv (under uvloop) accepts **one** new connection per loop iteration (libuv PR
+#3696, 2022), and an iteration of a busy process runs every request in flight: with one
+process, a burst of new connections (50 clients connecting at once) waited for ``accept()`` one
+iteration each, up to ~2 s on SQLite (the listening socket's accept queue, ``ss -ltn``, drained
+one connection per 50-100 ms; those first requests were the 1-2 s tail of the load test).
+asyncio accepts the whole queue at once. With several processes on one socket that greed
+would let the first process to wake take every pending connection (2 workers served at the
+rate of 1); libuv's one-at-a-time accept leaves the next connection to an idle process.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ from corridorguard._cli._common import DB_OPTION
 #: ``--workers`` default: one process per CPU, at most this many.
 MAX_DEFAULT_WORKERS = 4
 LOOPS = ("asyncio", "uvloop", "auto")
+
+
+def default_loop(workers: int) -> str:
+    """asyncio for one process, uvloop for several (see the module docstring)."""
+    return "asyncio" if workers <= 1 else "uvloop"
 
 
 def default_workers(cpus: int | None = None) -> int:
@@ -50,9 +58,12 @@ def serve(
         ),
     ),
     loop: str = typer.Option(
-        "asyncio",
+        "",
         "--loop",
-        help="Event loop: asyncio (default), uvloop or auto (uvicorn's choice: uvloop).",
+        help=(
+            "Event loop: asyncio, uvloop or auto (uvicorn's choice: uvloop); default: asyncio "
+            "with one worker, uvloop with several."
+        ),
     ),
 ) -> None:
     """Serve the HTTP API (routes under /api/v1, TAXII 2.1 under /taxii2)."""
@@ -60,9 +71,10 @@ def serve(
 
     from corridorguard.errors import ConfigError
 
-    if loop not in LOOPS:
+    if loop and loop not in LOOPS:
         raise ConfigError(f"--loop must be one of {', '.join(LOOPS)}", field="loop")
     n = workers or default_workers()
+    loop = loop or default_loop(n)
     if n > 1:
         # each worker process builds its own app (own connections, own copy of the tree)
         if db is not None:
