@@ -141,3 +141,36 @@ def test_sqlite_writers_of_several_processes_queue_on_one_file_lock(tmp_path: Pa
         assert not _taken_elsewhere(queue.path)
     with open_store("sqlite://") as memory:
         assert WriterQueue(memory).path is None  # one process: nothing to queue
+
+
+def test_several_workers_start_on_a_fresh_database(template: Template, tmp_path: Path) -> None:
+    """The schema of a fresh file is created once by ``serve`` before its workers start (they
+    would race to migrate it), and both workers come up over it."""
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    port = _port()
+    env = {**os.environ, "PYTHONPATH": SRC, "CORRIDORGUARD_AUDIT_KEY_FILE": str(template.key_file)}
+    cmd = [sys.executable, "-m", "corridorguard", "serve", "--db", url, "--port", str(port),
+           "--workers", "2"]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        answered = 0
+        while answered < 20:  # fresh connections: both processes answer some
+            assert time.monotonic() < deadline and proc.poll() is None, "serve did not start"
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/api/v1/incidents")
+                assert conn.getresponse().status == 401  # up, and asking for a token
+                conn.close()
+                answered += 1
+            except OSError:
+                time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert b"Traceback" not in err, err.decode()[-2000:]
+    with open_store(url, upgrade="never") as store:
+        info = store.info()
+        assert info["revision"] == info["head"]

@@ -76,9 +76,12 @@ def serve(
     n = workers or default_workers()
     loop = loop or default_loop(n)
     if n > 1:
-        # each worker process builds its own app (own connections, own copy of the tree)
+        # each worker process builds its own app (own connections, own copy of the tree);
+        # what must happen once is done here first, so the workers do not race for it: a fresh
+        # database is migrated and a development audit key is created
         if db is not None:
             os.environ["CORRIDORGUARD_DATABASE_URL"] = db
+        _prepare_once(db)
         uvicorn.run(
             "corridorguard.api.app:create_app",
             factory=True,
@@ -94,3 +97,15 @@ def serve(
 
     app = create_app(db)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, loop=loop)
+
+
+def _prepare_once(db: str | None) -> None:
+    """Open the store (schema policy ``auto`` migrates a fresh database) and load the signing
+    key (generated on first use in development) once, before the worker processes start."""
+    from corridorguard.api.config import ServerSettings, load_signing_key
+    from corridorguard.settings import get_settings
+    from corridorguard.store import open_store
+
+    settings = get_settings(database_url=db)
+    load_signing_key(ServerSettings(), settings)
+    open_store(settings.database_url).close()
