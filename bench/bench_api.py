@@ -26,7 +26,8 @@ generator (``--generator httpx``), which itself needs about a core at these rate
 inflates the latencies. ``uvloop`` and ``httptools`` (project dependencies) make uvicorn faster.
 
 Usage: ``PYTHONPATH=src python bench/bench_api.py [--seconds 10] [--clients 50] [--workers 2]
-[--workloads read-list,read-get] [--no-peer]``. Loopback only.
+[--workloads read-list,read-get] [--no-peer] [--loop asyncio|uvloop]`` (default: ``serve``'s
+own choice of event loop). Loopback only.
 """
 
 from __future__ import annotations
