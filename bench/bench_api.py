@@ -9,6 +9,7 @@ answer arrived) with 50 concurrent connections for a fixed time per workload:
 * ``read-get``: ``GET /api/v1/incidents/{id}`` (random visible ids);
 * ``list-sites``, ``list-forecasts``, ``list-movements``, ``list-sensors``, ``list-plans``:
   ``GET /api/v1/<resource>?limit=50`` over ``--seed-records`` seeded records of each;
+* ``get-sites``, ... ``get-plans``: ``GET /api/v1/<resource>/{id}`` (random seeded ids);
 * ``write``: ``POST /api/v1/incidents`` (one transaction: row, provenance, audit entry);
 * ``write-sensor``: ``POST /api/v1/sensors`` (a marked resource's write path).
 
@@ -25,7 +26,8 @@ generator (``--generator httpx``), which itself needs about a core at these rate
 inflates the latencies. ``uvloop`` and ``httptools`` (project dependencies) make uvicorn faster.
 
 Usage: ``PYTHONPATH=src python bench/bench_api.py [--seconds 10] [--clients 50] [--workers 2]
-[--workloads read-list,read-get] [--no-peer]``. Loopback only.
+[--workloads read-list,read-get] [--no-peer] [--loop asyncio|uvloop]`` (default: ``serve``'s
+own choice of event loop). Loopback only.
 """
 
 from __future__ import annotations
@@ -84,7 +86,9 @@ RECORDS: dict[str, dict[str, Any]] = {
               "content": {"patrols": [{"route": ["n1", "n2"], "start": "22:00"}]}},
 }  # fmt: skip
 LISTS = tuple(f"list-{r}" for r in RECORDS)
-WORKLOADS = ("read-list", "read-get", *LISTS, "write", "write-sensor")
+GETS = tuple(f"get-{r}" for r in RECORDS)
+LOOP = [""]  # the server's event loop (``serve --loop``; "": serve's default)
+WORKLOADS = ("read-list", "read-get", *LISTS, *GETS, "write", "write-sensor")
 
 PEER = textwrap.dedent(
     """
@@ -229,6 +233,8 @@ function request()
     return wrk.format("POST", path, h, body)
   elseif kind == "read-get" then
     return wrk.format("GET", "/api/v1/incidents/" .. math.random(1, ids), h)
+  elseif kind:sub(1, 4) == "get-" then
+    return wrk.format("GET", "/api/v1/" .. kind:sub(5) .. "/" .. math.random(1, ids), h)
   elseif kind:sub(1, 5) == "list-" then
     return wrk.format("GET", "/api/v1/" .. kind:sub(6) .. "?limit=50", h)
   end
@@ -262,6 +268,10 @@ def _lister(resource: str, token: str) -> Any:
     return lambda r: ("GET", f"/api/v1/{resource}?limit=50", None, token, {200})
 
 
+def _getter(resource: str, token: str, ids: int) -> Any:
+    return lambda r: ("GET", f"/api/v1/{resource}/{r.randint(1, ids)}", None, token, {200})
+
+
 def run_httpx(base: str, kind: str, token: str, ids: int, args: argparse.Namespace) -> tuple:
     make = {
         "read-list": lambda r: ("GET", "/api/v1/incidents?limit=50", None, token, {200}),
@@ -269,6 +279,7 @@ def run_httpx(base: str, kind: str, token: str, ids: int, args: argparse.Namespa
         "write": lambda r: ("POST", "/api/v1/incidents", BODY, token, {201}),
         "write-sensor": lambda r: ("POST", "/api/v1/sensors", SENSOR, token, {201}),
         **{k: _lister(k[5:], token) for k in LISTS},
+        **{k: _getter(k[4:], token, ids) for k in GETS},
     }[kind]
     lat, errors = asyncio.run(drive(base, args.clients, args.seconds, make, {}))
     return len(lat) / args.seconds, pct(lat, 50), pct(lat, 95), pct(lat, 99), errors
@@ -288,7 +299,8 @@ def run(
             continue
         writer = {"write": "rep-a", "write-sensor": "pla-a"}
         token = tokens.get(writer.get(kind, "ana-b"), "")
-        thr, p50, p95, p99, errors = gen(base, kind, token, ids, args)
+        n = args.seed_records if kind in GETS else ids
+        thr, p50, p95, p99, errors = gen(base, kind, token, n, args)
         load = os.getloadavg()[0]
         print(
             f"{name:<30} {kind:<14} {thr:8.1f} req/s  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
@@ -332,7 +344,7 @@ def analyze(url: str) -> None:
 def serve_ours(url: str, env: dict[str, str], workers: int) -> tuple[str, subprocess.Popen[bytes]]:
     port = _port()
     cmd = [sys.executable, "-m", "corridorguard", "serve", "--db", url, "--port", str(port),
-           "--workers", str(workers)]  # fmt: skip
+           "--workers", str(workers), *(["--loop", LOOP[0]] if LOOP[0] else [])]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}"
     _wait(base, proc)
@@ -352,7 +364,10 @@ def main() -> None:
     ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated")
     ap.add_argument("--no-peer", action="store_true", help="skip the bare FastAPI peer")
     ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    ap.add_argument("--loop", choices=("asyncio", "uvloop"), default="",
+                    help="the server's event loop (default: serve's own choice)")  # fmt: skip
     args = ap.parse_args()
+    LOOP[0] = args.loop
     args.workloads = [w for w in args.workloads.split(",") if w]
     unknown = sorted(set(args.workloads) - set(WORKLOADS))
     if unknown:
@@ -368,7 +383,8 @@ def main() -> None:
     gen = args.generator
     print(f"{args.clients} concurrent clients (closed loop, {gen}), {args.seconds:.0f} s "
           f"per workload, {args.seed_incidents} seeded incidents and {args.seed_records} of "
-          f"each other resource (AMBER REL-TO ORG-B), {os.cpu_count()} CPUs")  # fmt: skip
+          f"each other resource (AMBER REL-TO ORG-B), {os.cpu_count()} CPUs, "
+          f"server loop {args.loop or 'serve default'}")  # fmt: skip
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     targets = [] if args.no_sqlite else [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
     if os.environ.get("CORRIDORGUARD_BENCH_PG_URL"):

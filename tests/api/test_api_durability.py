@@ -61,7 +61,8 @@ for line in sys.stdin:
             try:
                 fd = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(fd, 0)
-                serve(db=url, host="127.0.0.1", port=int(arg), log_level="error", workers=1)
+                serve(db=url, host="127.0.0.1", port=int(arg), log_level="error", workers=1,
+                      loop="")
                 code = 0
             finally:
                 os._exit(code)
@@ -273,7 +274,18 @@ def test_serve_command_starts_and_dies_cleanly_under_sigkill(
         "PYTHONPATH": SRC,
         "CORRIDORGUARD_AUDIT_KEY_FILE": str(template.key_file),
     }
-    cmd = [sys.executable, "-m", "corridorguard", "serve", "--db", url, "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "corridorguard",
+        "serve",
+        "--db",
+        url,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     acked: dict[str, int] = {}
     try:

@@ -1,13 +1,14 @@
-"""The fast lists of sites, forecasts, movements, sensors and plans (``Reads.records``: one
-compiled statement under the one policy, orjson) answer byte for byte what the response models
-wrote before, for every caller, marking, filter and page, on SQLite and PostgreSQL."""
+"""The fast lists and gets of sites, forecasts, movements, sensors and plans (``Reads.records``,
+``Reads.record``: one compiled statement under the one policy, orjson) answer byte for byte what
+the response models wrote before, for every caller, marking, filter and page (a get: every id,
+visible or not), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from api_world import (
@@ -29,7 +30,7 @@ from sqlalchemy import and_, func, or_, select
 from corridorguard.api.queries import marking_lists, visible_rows
 from corridorguard.api.routes import forecasts, movements, plans, sensors, sites
 from corridorguard.api.routes._marked import Resource, common_filters
-from corridorguard.api.schemas.plans import PlanList
+from corridorguard.api.schemas.plans import PlanList, PlanPublic
 from corridorguard.api.schemas.resources import ForecastList, MovementList, SensorList, SiteList
 from corridorguard.store.plans import PLAN_MARKING, PlanRow
 
@@ -233,6 +234,54 @@ def check_list(w: World, path: str, user: str, p: dict[str, Any]) -> None:
     assert r.content == want
 
 
+def reference_get(w: World, path: str, user: str, rid: int) -> bytes | None:
+    """One record as the response-model path wrote it (``_marked.get_record``, ``plans.get_plan``
+    before the fast path), or ``None`` when the caller may not see it."""
+    actor = w.actors[user]
+    if path == "plans":
+        with w.store.session(write=False) as s:
+            row = s.scalar(plans._visible(actor).where(PlanRow.id == rid))
+            found = None if row is None else plans._public(s, row)
+        return (
+            None if found is None else PlanPublic.model_validate(found).model_dump_json().encode()
+        )
+    _, _, res, _, page, _ = KINDS[path]
+    model = get_args(page.model_fields["items"].annotation)[0]
+    t = res.tables
+    with w.store.read() as conn:
+        row = conn.execute(
+            visible_rows(actor, t.table, t.marking).where(t.table.c.id == rid)
+        ).first()
+        if row is None:
+            return None
+        rel, red = marking_lists(conn, t.marking, [rid])
+    item = res.public(row._mapping, rel.get(rid, ()), red.get(rid, ()))
+    return bytes(model.model_validate(item).model_dump_json().encode())
+
+
+MISSING = 10**12
+
+
+def check_get(w: World, path: str, user: str, rid: int) -> None:
+    """The fast get equals the reference; hidden and missing ids get the same 404."""
+    r = w.get(user, f"/api/v1/{path}/{rid}")
+    want = reference_get(w, path, user, rid)
+    if want is None:
+        missing = w.get(user, f"/api/v1/{path}/{MISSING}")
+        assert (r.status_code, missing.status_code) == (404, 404), r.text
+        assert r.text == missing.text.replace(str(MISSING), str(rid))
+        return
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert r.content == want
+
+
+def max_id(w: World, path: str) -> int:
+    table = PlanRow.__table__ if path == "plans" else KINDS[path][2].tables.table
+    with w.store.read() as conn:
+        return int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
+
+
 def add_plan(w: World, creator: str, body: dict[str, Any], fate: str) -> None:
     r = w.post(creator, "/api/v1/plans", body)
     assert r.status_code == 201, r.text
@@ -282,6 +331,8 @@ def test_lists_equal_the_response_models(
             r = w.post(creator, f"/api/v1/{kind}", body)
             assert r.status_code == 201, r.text
     check_list(w, path, user, {**FILTERS[path][which], "limit": limit, "offset": offset})
+    for rid in range(max(1, max_id(w, path) - 3), max_id(w, path) + 2):  # the newest, one missing
+        check_get(w, path, user, rid)
 
 
 def test_a_resource_page_past_the_end_still_counts(shared_world: World) -> None:
@@ -351,12 +402,16 @@ def test_lists_equal_the_response_models_on_postgresql(tmp_path: Path) -> None:
         w = open_world(t, url)
         try:
             _fixed(w)
+            # ids beyond 32 bits reach PostgreSQL as the column's BIGINT (a 404, not a 500)
+            assert w.get("analyst-org-a", f"/api/v1/incidents/{MISSING}").status_code == 404
             for path in (*KINDS, "plans"):
                 for user in USERS:
                     for p in FILTERS[path]:
                         check_list(w, path, user, {**p, "limit": 100, "offset": 0})
                     check_list(w, path, user, {"limit": 1, "offset": 1})
                     check_list(w, path, user, {"limit": 2, "offset": 50})
+                    for rid in range(1, max_id(w, path) + 2):
+                        check_get(w, path, user, rid)
         finally:
             w.client.close()
             w.store.close()
@@ -367,6 +422,17 @@ def test_lists_equal_the_response_models_fixed(world: World) -> None:
     for path in (*KINDS, "plans"):
         for user in USERS:
             check_list(world, path, user, {"limit": 100, "offset": 0})
+            for rid in range(1, max_id(world, path) + 2):
+                check_get(world, path, user, rid)
+
+
+def test_gets_check_the_caller_before_any_read(world: World) -> None:
+    """Oversight: 403 (audited), anonymous: 401, as on the response-model path."""
+    _fixed(world)
+    for path in (*KINDS, "plans"):
+        assert world.get("oversight-board", f"/api/v1/{path}/1").status_code == 403
+        assert world.get(None, f"/api/v1/{path}/1").status_code == 401
+        assert world.get("analyst-org-a", f"/api/v1/{path}/0").status_code == 422
 
 
 def test_time_filters_at_their_exact_boundaries(world: World) -> None:

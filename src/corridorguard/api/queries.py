@@ -58,9 +58,15 @@ def visible_incidents(actor: Actor | None, search: IncidentSearch | None = None)
         .select_from(_I.outerjoin(_META, _META.c.incident_id == _I.c.id))
         .where(visibility_clause(actor, INCIDENT_MARKING))
     )
-    if search is None:
-        return stmt
+    conds = search_conditions(search)
+    return stmt.where(and_(*conds)) if conds else stmt
+
+
+def search_conditions(search: IncidentSearch | None) -> list[Any]:
+    """The SQL conditions of an incident search (on top of the policy)."""
     conds: list[Any] = []
+    if search is None:
+        return conds
     if search.since is not None:
         conds.append(_I.c.time >= search.since)
     if search.until is not None:
@@ -85,7 +91,7 @@ def visible_incidents(actor: Actor | None, search: IncidentSearch | None = None)
         )
     if search.added_after is not None:
         conds.append(_I.c.imported_at > search.added_after)
-    return stmt.where(and_(*conds)) if conds else stmt
+    return conds
 
 
 def visible_rows(actor: Actor | None, table: Any, marking: MarkingColumns) -> Select[Any]:

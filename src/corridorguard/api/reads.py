@@ -1,5 +1,6 @@
 """The hot read paths as ready JSON bytes: ``/incidents`` (one record, one page) and the lists
-of sites, forecasts, movements, sensors and plans (:meth:`Reads.records`, :class:`RecordList`).
+and gets of sites, forecasts, movements, sensors and plans (:meth:`Reads.records`,
+:meth:`Reads.record`, :class:`RecordList`).
 
 Same answer as building :class:`~corridorguard.api.schemas.incidents.IncidentPublic` models and
 serialising them (a test compares the bytes), at a fraction of the cost (issue 7's load goal):
@@ -31,6 +32,7 @@ exactly as SQLAlchemy would apply them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -43,9 +45,15 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, Select, and_, bindparam, case, func, select
 from starlette.concurrency import run_in_threadpool
 
-from corridorguard.api.queries import IncidentSearch, iso, visible_incidents, visible_rows
-from corridorguard.sharing.policy import Actor, MarkingColumns
-from corridorguard.store.marks import IncidentMetaRow, IncidentRedRow
+from corridorguard.api.queries import (
+    IncidentSearch,
+    iso,
+    search_conditions,
+    visible_incidents,
+    visible_rows,
+)
+from corridorguard.sharing.policy import Actor, MarkingColumns, visibility_clause
+from corridorguard.store.marks import INCIDENT_MARKING, IncidentMetaRow, IncidentRedRow
 from corridorguard.store.models import IncidentRow
 
 __all__ = ["SERVER_READS", "IncidentReads", "Reads", "RecordList"]
@@ -73,6 +81,13 @@ _COLUMNS = (
     _I.c.place,
 )
 _PLAN_CACHE = 512
+
+#: The incident marking with the creator read per row by a subquery (PostgreSQL's page: only
+#: RED rows ask for it, instead of a hash join of every row with ``incident_meta``).
+_MARKING_BY_SUBQUERY = dataclasses.replace(
+    INCIDENT_MARKING,
+    created_by=select(_META.c.created_by).where(_META.c.incident_id == _I.c.id).scalar_subquery(),
+)
 
 #: Reads of a database server (PostgreSQL) in flight at once per server process.
 SERVER_READS = 2
@@ -323,6 +338,30 @@ class _RecordReads:
         except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a JSON field
             return spec.page.model_validate(page).model_dump_json().encode()
 
+    def record(self, spec: RecordList, actor: Actor | None, rid: int) -> bytes | None:
+        """The JSON of one of ``spec``'s records if ``actor`` may see it (``GET /<resources>/
+        {id}``: the list's item, the same policy), else ``None`` (missing or hidden alike)."""
+
+        def build() -> _Plan:
+            t = spec.table
+            stmt = (
+                visible_rows(actor, t, spec.marking)
+                .with_only_columns(*spec.columns, *self._extras(spec))
+                .where(t.c.id == bindparam("cg_id", 1, type_=t.c.id.type))
+            )
+            return self._compile(stmt, {"cg_id": 1})
+
+        plan = self._plan(("record", spec.kind, actor), build)
+        types: list[Any] = []
+        rows = self._fetch(plan, {"cg_id": rid}, types)
+        if not rows:
+            return None
+        item = self._record_items(spec, rows, types)[0]
+        try:
+            return orjson.dumps(item)
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a JSON field
+            return spec.model.model_validate(item).model_dump_json().encode()
+
 
 class Reads(_RecordReads):
     """Compiled get/list statements for one engine (thread-safe): incidents, and the lists of
@@ -380,8 +419,14 @@ class Reads(_RecordReads):
         return visible_incidents(actor, search)
 
     def _page_plan(self, actor: Actor | None, search: IncidentSearch | None) -> _Plan:
-        build = self._page_server if self.dialect == "postgresql" else self._page_local
-        return self._plan(("page", actor, search), lambda: build(self._base(actor, search)))
+        def build() -> _Plan:
+            if self.dialect != "postgresql":
+                return self._page_local(self._base(actor, search))
+            # the same policy and search; the creator by subquery (asked by RED rows only)
+            policy = visibility_clause(actor, _MARKING_BY_SUBQUERY)
+            return self._page_server(select(_I).where(policy, *search_conditions(search)))
+
+        return self._plan(("page", actor, search), build)
 
     def _page_local(self, base: Select[Any]) -> _Plan:
         """SQLite: the page walks the time index and stops after ``limit`` rows; the total is a
@@ -433,7 +478,7 @@ class Reads(_RecordReads):
             stmt = (
                 self._base(actor, None)
                 .with_only_columns(*_COLUMNS, _red_list(self.dialect))
-                .where(_I.c.id == bindparam("cg_id", 1))
+                .where(_I.c.id == bindparam("cg_id", 1, type_=_I.c.id.type))
             )
             return self._compile(stmt, {"cg_id": 1})
 

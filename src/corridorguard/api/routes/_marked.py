@@ -23,14 +23,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from corridorguard.api.context import ServerContext, Tx
-from corridorguard.api.deps import OPERATIONAL, require_role, require_scope
+from corridorguard.api.deps import OPERATIONAL, authorize, require_role, require_scope
 from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import iso, marking_lists, visible_rows
+from corridorguard.api.reads import RecordList
 from corridorguard.api.routes._stix_store import keep_version
 from corridorguard.api.schemas.marked import MarkedCreate
 from corridorguard.errors import (
@@ -52,11 +54,13 @@ __all__ = [
     "common_filters",
     "create_record",
     "get_record",
+    "get_record_fast",
     "insert_record",
     "list_records",
     "new_id",
     "parse_bbox",
     "read_check",
+    "record_not_found",
     "update_record",
 ]
 
@@ -218,6 +222,29 @@ def get_record(
     if found is None:
         raise _not_found(ctx, who, res, rid)
     return found
+
+
+async def get_record_fast(
+    ctx: ServerContext,
+    request: Request,
+    who: Identity,
+    spec: RecordList,
+    rid: int,
+    deny: Callable[[], Exception],
+) -> Response:
+    """``GET /<resources>/{id}`` on the fast path (:meth:`~corridorguard.api.reads.Reads.record`:
+    the list's item under the same policy, ready bytes); ``deny()`` (run in a worker thread: it
+    writes the audit entry) gives the one 404 for 'missing' and 'not yours to see'."""
+    await authorize(ctx, request, who, "read", OPERATIONAL)
+    found = await ctx.reads.run(ctx.reads.record, spec, who.actor, rid)
+    if found is None:
+        raise await run_in_threadpool(deny)
+    return Response(found, media_type="application/json")
+
+
+def record_not_found(ctx: ServerContext, who: Identity, res: Resource, rid: int) -> NotFoundError:
+    """:func:`_not_found` (public for the routes' fast gets)."""
+    return _not_found(ctx, who, res, rid)
 
 
 def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:

@@ -27,6 +27,8 @@ from corridorguard.api.routes._marked import (
     common_filters,
     create_record,
     get_record,
+    get_record_fast,
+    record_not_found,
     update_record,
 )
 from corridorguard.api.schemas.resources import (
@@ -123,9 +125,16 @@ async def list_forecasts(
 
 
 @router.get("/{forecast_id}", response_model=ForecastPublic, summary="One forecast's metadata")
-def get_forecast(forecast_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
+async def get_forecast(forecast_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> Response:
     """One forecast, if the caller may see it (else 404, like a missing one)."""
-    return get_record(ctx, request, who, FORECAST, forecast_id)
+    return await get_record_fast(
+        ctx,
+        request,
+        who,
+        FORECAST_LIST,
+        forecast_id,
+        lambda: record_not_found(ctx, who, FORECAST, forecast_id),
+    )
 
 
 @router.get(

@@ -26,7 +26,8 @@ from corridorguard.api.routes._marked import (
     Resource,
     common_filters,
     create_record,
-    get_record,
+    get_record_fast,
+    record_not_found,
     update_record,
 )
 from corridorguard.api.schemas.resources import (
@@ -127,9 +128,16 @@ async def list_movements(
 
 
 @router.get("/{movement_id}", response_model=MovementPublic, summary="One movement")
-def get_movement(movement_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
+async def get_movement(movement_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> Response:
     """One movement, if the caller may see it (else 404, like a missing one)."""
-    return get_record(ctx, request, who, MOVEMENT, movement_id)
+    return await get_record_fast(
+        ctx,
+        request,
+        who,
+        MOVEMENT_LIST,
+        movement_id,
+        lambda: record_not_found(ctx, who, MOVEMENT, movement_id),
+    )
 
 
 def _window(current: Mapping[str, Any], values: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ from corridorguard.api.idempotency import idempotent_post
 from corridorguard.api.queries import iso
 from corridorguard.api.reads import RecordList
 from corridorguard.api.routes._loaders import plan_version
+from corridorguard.api.routes._marked import get_record_fast
 from corridorguard.api.routes._stix_store import keep_version
 from corridorguard.api.schemas.plans import (
     PlanCreate,
@@ -243,15 +244,10 @@ def _deny_missing(ctx: ServerContext, who: Identity, plan_id: int, action: str) 
 
 
 @router.get("/{plan_id}", response_model=PlanPublic)
-def get_plan(plan_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
+async def get_plan(plan_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> Response:
     """One plan version, if the caller may see it."""
-    require_scope(ctx, request, who, "read")
-    require_role(ctx, request, who, OPERATIONAL)
-    with ctx.store.session(write=False) as s:
-        row = s.scalar(_visible(who.actor).where(PlanRow.id == plan_id))
-        if row is not None:
-            return _public(s, row)
-    raise _deny_missing(ctx, who, plan_id, "plan.read")
+    deny = lambda: _deny_missing(ctx, who, plan_id, "plan.read")  # noqa: E731
+    return await get_record_fast(ctx, request, who, PLAN_LIST, plan_id, deny)
 
 
 def _mutate(

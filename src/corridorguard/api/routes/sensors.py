@@ -21,8 +21,9 @@ from corridorguard.api.routes._marked import (
     Resource,
     common_filters,
     create_record,
-    get_record,
+    get_record_fast,
     parse_bbox,
+    record_not_found,
     update_record,
 )
 from corridorguard.api.schemas.resources import SensorCreate, SensorList, SensorPublic, SensorUpdate
@@ -94,9 +95,16 @@ async def list_sensors(
 
 
 @router.get("/{sensor_id}", response_model=SensorPublic, summary="One sensor")
-def get_sensor(sensor_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
+async def get_sensor(sensor_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> Response:
     """One sensor, if the caller may see it (else 404, like a missing one)."""
-    return get_record(ctx, request, who, SENSOR, sensor_id)
+    return await get_record_fast(
+        ctx,
+        request,
+        who,
+        SENSOR_LIST,
+        sensor_id,
+        lambda: record_not_found(ctx, who, SENSOR, sensor_id),
+    )
 
 
 @router.patch("/{sensor_id}", response_model=SensorPublic, summary="Change a sensor")

@@ -34,9 +34,10 @@ from corridorguard.api.routes._marked import (
     Resource,
     common_filters,
     create_record,
-    get_record,
+    get_record_fast,
     insert_record,
     parse_bbox,
+    record_not_found,
     update_record,
 )
 from corridorguard.api.schemas.resources import (
@@ -152,9 +153,11 @@ async def list_sites(
 
 
 @router.get("/{site_id}", response_model=SitePublic, summary="One site")
-def get_site(site_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> dict[str, Any]:
+async def get_site(site_id: RecordId, request: Request, ctx: Ctx, who: Caller) -> Response:
     """One site, if the caller may see it (else 404, like a missing one)."""
-    return get_record(ctx, request, who, SITE, site_id)
+    return await get_record_fast(
+        ctx, request, who, SITE_LIST, site_id, lambda: record_not_found(ctx, who, SITE, site_id)
+    )
 
 
 @router.patch("/{site_id}", response_model=SitePublic, summary="Correct a site")
