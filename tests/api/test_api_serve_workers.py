@@ -32,7 +32,7 @@ from corridorguard.store.audit_sql import SqlLogStore
 def test_default_workers_is_one_per_cpu_bounded() -> None:
     assert [default_workers(n) for n in (1, 2, 3, 64)] == [1, 2, 3, MAX_DEFAULT_WORKERS]
     assert default_workers(0) == 1  # os.cpu_count() may be None (passed on as 0 here)
-    assert 1 <= default_workers() <= MAX_DEFAULT_WORKERS
+    assert default_workers() == min(max(os.cpu_count() or 1, 1), MAX_DEFAULT_WORKERS)
 
 
 def test_the_default_loop_depends_on_the_process_count() -> None:
