@@ -252,3 +252,37 @@ def test_read_roads_caches_the_parsed_graph(
     os.utime(pbf, ns=(1, 1))
     route_cli.read_roads(pbf)
     assert len(list((tmp_path / "cache" / "roads").glob("*.npz"))) == 2
+
+
+def test_scenario_convoy_from_positions_finds_the_movement() -> None:
+    """Positions a few km from Dasu and Islamabad snap to those nodes, so the scenario's worker
+    movement between them (day-only) applies."""
+    from corridorguard.scenario import load_scenario
+
+    sc = load_scenario("cpec")
+    dasu, isb = sc.node("dasu"), sc.node("islamabad")
+    res = runner.invoke(
+        app,
+        [
+            "route",
+            "convoy",
+            "--scenario",
+            "cpec",
+            "--json",
+            "--from",
+            f"{dasu.lon + 0.02},{dasu.lat}",
+            "--to",
+            f"{isb.lon},{isb.lat - 0.03}",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["movement"] == "dasu_islamabad" and out["day_only"] is True
+    assert out["snapped"]["from"]["node"] == "dasu" and out["snapped"]["to"]["node"] == "islamabad"
+    assert 1_000 < out["snapped"]["from"]["distance_m"] < 3_000
+    plain = runner.invoke(
+        app,
+        ["route", "convoy", "--scenario", "cpec", "--from", "dasu", "--to", "islamabad", "--json"],
+    )
+    assert "snapped" not in json.loads(plain.stdout)
+    assert json.loads(plain.stdout)["routes"] == out["routes"]

@@ -167,8 +167,12 @@ def convoy(
         help="Route on a real road network instead: an OSM extract (.osm.pbf) or a GeoJSON "
         "line layer (.geojson/.json).",
     ),
-    origin: str = typer.Option(..., "--from", help="Origin node id, or LON,LAT (snapped)."),
-    destination: str = typer.Option(..., "--to", help="Destination node id, or LON,LAT (snapped)."),
+    origin: str = typer.Option(
+        ..., "--from", help="Origin node id, or LON,LAT (snapped to the nearest node)."
+    ),
+    destination: str = typer.Option(
+        ..., "--to", help="Destination node id, or LON,LAT (snapped to the nearest node)."
+    ),
     alternatives: int = typer.Option(3, "--alternatives", help="Number of routes (k)."),
     risk_weight: float = typer.Option(
         60.0, "--risk-weight", help="Seconds of travel worth one unit of exposure (lambda)."
@@ -189,9 +193,9 @@ def convoy(
 ) -> None:
     """Risk-aware convoy routes with k alternatives, a randomised choice and departure times.
 
-    On a scenario the end points are node ids and the scenario's movement between them sets the
-    window, people and daylight rule. On ``--roads`` (real OSM or GeoJSON roads) they may also
-    be ``LON,LAT`` positions, snapped to the nearest node of the main connected road network.
+    The end points are node ids or ``LON,LAT`` positions, snapped to the nearest node of the
+    main connected road network. On a scenario, its movement between them sets the window,
+    people and daylight rule; on ``--roads`` (real OSM or GeoJSON roads) there is none.
     """
     from corridorguard._cli.place import read_risk
 
@@ -242,6 +246,9 @@ def convoy(
         return
     assert scenario is not None
     sc = load_scenario(scenario)
+    graph = RoadGraph.from_scenario(sc)
+    origin, s_snap = endpoint(graph, origin, "--from")
+    destination, t_snap = endpoint(graph, destination, "--to")
     mv = None
     if movement is not None:
         mv = next((m for m in sc.movements if m.id == movement), None)
@@ -268,11 +275,12 @@ def convoy(
         )
     if day_only is not None:
         kw["day_only"] = day_only
-    graph = RoadGraph.from_scenario(sc)
     with progress_bar("routing", total=None):
         router = ConvoyRouter(graph, origin, destination, **kw).solve()
     out = router.to_dict()
     out["movement"] = None if mv is None else mv.id
+    if s_snap or t_snap:
+        out["snapped"] = {"from": s_snap, "to": t_snap}
     _write_outputs(router, out, gpx, geojson)
     if png is not None:
         plan_map(
