@@ -10,7 +10,6 @@ does. Then the exact MCLP on the own engine against brute force, HiGHS and spopt
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -259,26 +258,3 @@ def test_exact_mclp_on_the_own_engine_equals_highs_mip(
     assert model.stats_["bb_nodes"] >= 5
     assert model.covered_weight_ == pytest.approx(full.value(sel), rel=1e-9)
     assert sum(e.own_solves for e in own_engine) >= 5
-
-
-@pytest.mark.parametrize("seed", [5, 6])
-def test_exact_mclp_on_the_own_engine_equals_spopt_cbc(seed: int, own_engine: list[OwnLP]) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pulp
-        from spopt.locate import MCLP as SpoptMCLP
-
-    rng = np.random.default_rng(seed)
-    centres = rng.uniform(0, 100, (10, 2))
-    d = centres[rng.integers(0, 10, 300)] + rng.normal(0, 6, (300, 2))
-    c = d[rng.choice(300, 60, replace=False)] + rng.normal(0, 1, (60, 2))
-    cost = np.linalg.norm(d[:, None] - c[None], axis=2)
-    w = rng.lognormal(0, 1, 300)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = SpoptMCLP.from_cost_matrix(cost, w, service_radius=12.0, p_facilities=7)
-        ref = ref.solve(pulp.PULP_CBC_CMD(msg=False))
-    ours = MCLP(cost <= 12.0, w, 7, method="exact").solve()
-    assert ours.status_ == "optimal"
-    assert "bb_nodes" not in ours.stats_ or own_engine  # the search ran on our simplex
-    assert ours.covered_weight_ == pytest.approx(float(pulp.value(ref.problem.objective)), rel=1e-7)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 
 import corridorguard.placement._mclp_bb as bb_mod
+import corridorguard.placement._mclp_lp as lp_mod
 import corridorguard.placement.mclp as mclp_mod
 from corridorguard.placement import MCLP
 from corridorguard.placement._mclp_bb import branch_and_bound
@@ -192,8 +193,19 @@ def test_node_limit_hands_over_to_highs(monkeypatch: pytest.MonkeyPatch) -> None
     assert highs.covered_weight_ == pytest.approx(free.covered_weight_, rel=1e-9)
 
 
+@pytest.mark.parametrize("engine", ["highs", "own"])
 @pytest.mark.parametrize("seed", [5, 6])
-def test_branch_and_bound_equals_spopt_cbc(seed: int) -> None:
+def test_branch_and_bound_equals_spopt_cbc(
+    seed: int, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On either node-LP engine (:mod:`corridorguard.placement._mclp_lp`)."""
+    made: list[object] = []
+
+    def make(name: str | None, model: dict, n_x: int) -> object:
+        made.append(lp_mod.make_engine(engine, model, n_x))
+        return made[-1]
+
+    monkeypatch.setattr(bb_mod, "make_engine", make)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pulp
@@ -211,6 +223,7 @@ def test_branch_and_bound_equals_spopt_cbc(seed: int) -> None:
         ref = ref.solve(pulp.PULP_CBC_CMD(msg=False))
     ours = MCLP(cost <= 12.0, w, 7, method="exact").solve()
     assert ours.status_ == "optimal"
+    assert "bb_nodes" not in ours.stats_ or made  # the search ran on the engine asked for
     assert ours.covered_weight_ == pytest.approx(float(pulp.value(ref.problem.objective)), rel=1e-7)
 
 
